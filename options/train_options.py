@@ -1,0 +1,45 @@
+"""Options for train.py (SPADE's names and defaults)."""
+from .base_options import BaseOptions
+
+
+class TrainOptions(BaseOptions):
+    is_train = True
+
+    def initialize(self, parser):
+        super().initialize(parser)
+        # logging and checkpoints
+        parser.add_argument('--display_freq', type=int, default=100, help='iterations between image snapshots')
+        parser.add_argument('--print_freq', type=int, default=100, help='iterations between loss log lines')
+        parser.add_argument('--save_latest_freq', type=int, default=5000, help='iterations between latest saves')
+        parser.add_argument('--save_epoch_freq', type=int, default=10, help='epochs between numbered saves')
+        parser.add_argument('--no_html', action='store_true', help='no web/index.html of snapshots')
+        parser.add_argument('--tf_log', action='store_true', default=True, help='TensorBoard logs (on by default)')
+        parser.add_argument('--no_tf_log', dest='tf_log', action='store_false')
+        parser.add_argument('--continue_train', action='store_true', help='resume from the latest checkpoint')
+        parser.add_argument('--which_epoch', type=str, default='latest', help='checkpoint to resume from')
+        parser.add_argument('--max_iters', type=int, default=None, help='stop after this many iterations')
+
+        # schedule and optimiser (SPADE: TTUR, Adam(0, 0.9))
+        parser.add_argument('--niter', type=int, default=50, help='epochs at the initial learning rate')
+        parser.add_argument('--niter_decay', type=int, default=0, help='epochs of linear decay to zero')
+        parser.add_argument('--optimizer', type=str, default='adam')
+        parser.add_argument('--beta1', type=float, default=0.0)
+        parser.add_argument('--beta2', type=float, default=0.9)
+        parser.add_argument('--lr', type=float, default=0.0002)
+        parser.add_argument('--no_TTUR', action='store_true', help='same lr for G and D with --beta1/--beta2 (default: G lr/2, D lr*2, betas 0, 0.9)')
+        parser.add_argument('--D_steps_per_G', type=int, default=1)
+
+        # discriminators
+        parser.add_argument('--ndf', type=int, default=64, help='discriminator width')
+        parser.add_argument('--netD', type=str, default='multiscale')
+        parser.add_argument('--num_D', type=int, default=2, help='scales of the multiscale discriminators')
+        parser.add_argument('--n_layers_D', type=int, default=4)
+        parser.add_argument('--gan_mode', type=str, default='hinge', choices=('hinge', 'ls', 'original'))
+
+        # image losses
+        parser.add_argument('--lambda_feat', type=float, default=10.0)
+        parser.add_argument('--lambda_vgg', type=float, default=10.0)
+        parser.add_argument('--lambda_kld', type=float, default=0.05)
+        parser.add_argument('--no_ganFeat_loss', action='store_true')
+        parser.add_argument('--no_vgg_loss', action='store_true')
+        return parser
