@@ -1,0 +1,105 @@
+"""Normalisation layers: plain (for D / E / pix2pixHD), and the two adaptive ones of G_I.
+
+SPADE(x, S)      = norm(x) · (1 + γ(S)) + β(S)
+MFADE(x, S, L)   = norm(x) · (1 + γ_s(S) + γ_o(L)) + (β_s(S) + β_o(L))   (METHOD.md)
+
+`norm(x)` is parameter-free (instance, batch or sync-batch). With the L branch at zero,
+MFADE is exactly SPADE: MFADE owns a SPADE for the label branch and adds the L branch.
+"""
+import re
+
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+from util.errors import UserError
+
+NHIDDEN = 128  # hidden width of the modulation branches, as SPADE
+
+
+def param_free_norm(kind, channels):
+    if kind == 'instance':
+        return nn.InstanceNorm2d(channels, affine=False)
+    if kind == 'batch':
+        return nn.BatchNorm2d(channels, affine=False)
+    if kind == 'syncbatch':
+        # SyncBatchNorm is plain batch norm outside a process group; DDP makes it sync.
+        return nn.SyncBatchNorm(channels, affine=False)
+    raise UserError(f"normalisation '{kind}': choose instance, batch or syncbatch")
+
+
+def parse_adaptive(norm_G):
+    """'spectralmfadesyncbatch3x3' -> ('mfade', 'syncbatch', 3); also 'spade...'."""
+    m = re.fullmatch(r'(?:spectral)?(spade|mfade)(instance|batch|syncbatch)(\d)x\d', norm_G)
+    if not m:
+        raise UserError(f"--norm_G {norm_G}: expected e.g. spectralmfadesyncbatch3x3 or spadeinstance3x3")
+    return m.group(1), m.group(2), int(m.group(3))
+
+
+def plain_norm_layer(norm_type):
+    """For D, E and pix2pixHD: returns f(conv) -> conv (+ spectral norm) followed by a norm."""
+    def add_norm(layer):
+        kind = norm_type
+        if kind.startswith('spectral'):
+            layer = spectral_norm(layer)
+            kind = kind[len('spectral'):]
+        if kind in ('', 'none'):
+            return layer
+        out = layer.out_channels
+        if kind == 'instance':
+            return nn.Sequential(layer, nn.InstanceNorm2d(out, affine=False))
+        if kind == 'batch':
+            return nn.Sequential(layer, nn.BatchNorm2d(out, affine=True))
+        if kind == 'syncbatch':
+            return nn.Sequential(layer, nn.SyncBatchNorm(out, affine=True))
+        raise UserError(f"normalisation '{norm_type}': choose [spectral]instance, batch, syncbatch or none")
+    return add_norm
+
+
+class SPADE(nn.Module):
+    def __init__(self, norm_nc, cond_nc, param_free='syncbatch', ks=3):
+        super().__init__()
+        self.param_free_norm = param_free_norm(param_free, norm_nc)
+        self.branch = ModulationBranch(cond_nc, norm_nc, ks)
+
+    def forward(self, x, segmap):
+        gamma, beta = self.branch(segmap)
+        return self.param_free_norm(x) * (1 + gamma) + beta
+
+
+class MFADE(SPADE):
+    """SPADE's label branch plus an LBP branch; see the module docstring."""
+
+    def __init__(self, norm_nc, label_nc, param_free='syncbatch', ks=3):
+        super().__init__(norm_nc, label_nc, param_free, ks)
+        self.lbp_branch = ModulationBranch(1, norm_nc, ks)
+
+    def forward(self, x, segmap, lbp):
+        gamma_s, beta_s = self.branch(segmap)
+        gamma_o, beta_o = self.lbp_branch(lbp)
+        return self.param_free_norm(x) * (1 + gamma_s + gamma_o) + (beta_s + beta_o)
+
+
+class ModulationBranch(nn.Module):
+    """a = ReLU(conv(cond)); γ = conv(a); β = conv(a). cond must already be at x's size."""
+
+    def __init__(self, cond_nc, norm_nc, ks):
+        super().__init__()
+        pw = ks // 2
+        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, NHIDDEN, ks, padding=pw), nn.ReLU())
+        self.mlp_gamma = nn.Conv2d(NHIDDEN, norm_nc, ks, padding=pw)
+        self.mlp_beta = nn.Conv2d(NHIDDEN, norm_nc, ks, padding=pw)
+
+    def forward(self, cond):
+        actv = self.mlp_shared(cond)
+        return self.mlp_gamma(actv), self.mlp_beta(actv)
+
+
+def resize_conditions(x, segmap, lbp):
+    """S (nearest) and L (bilinear) at x's spatial size, computed once per resolution."""
+    size = x.shape[-2:]
+    if segmap.shape[-2:] != size:
+        segmap = F.interpolate(segmap, size=size, mode='nearest')
+    if lbp is not None and lbp.shape[-2:] != size:
+        lbp = F.interpolate(lbp, size=size, mode='bilinear', align_corners=False)
+    return segmap, lbp
