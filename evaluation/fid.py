@@ -1,0 +1,78 @@
+"""FID and KID from Inception pool3 features.
+
+FID (Heusel et al.): the Fréchet distance between Gaussians fitted to the two feature sets,
+computed in float64 as pytorch-fid does. KID (Bińkowski et al.): the unbiased MMD² with the
+cubic polynomial kernel k(x, y) = (x·y / d + 1)³, averaged over random subsets; unlike FID it
+has no bias from the sample size, which matters for the small test sets of the demo data.
+"""
+import numpy as np
+import torch
+from scipy import linalg
+
+
+@torch.no_grad()
+def activations(net, batches, device):
+    """Features of every batch (N×3×H×W tensors in [-1, 1]) -> float64 array, one row per image."""
+    feats = [net(batch.to(device)).double().cpu().numpy() for batch in batches]
+    return np.concatenate(feats, 0) if feats else np.zeros((0, 2048))
+
+
+def statistics(acts):
+    """Mean and covariance (rows are samples) of a feature set."""
+    return np.mean(acts, axis=0), np.cov(acts, rowvar=False)
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
+    """||mu1 - mu2||² + Tr(S1 + S2 - 2 (S1 S2)^½), all in float64.
+
+    With fewer samples than dimensions the covariances are singular and sqrtm can fail or return
+    a large imaginary part; then, as pytorch-fid does, eps is added to both diagonals and the root
+    is taken again. What imaginary part is left is numerical noise and is dropped.
+    """
+    mu1, mu2 = np.atleast_1d(mu1).astype(np.float64), np.atleast_1d(mu2).astype(np.float64)
+    sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(sigma1.dot(sigma2))
+    if not _usable_root(covmean):
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(f"FID: matrix square root has an imaginary part of "
+                             f"{np.max(np.abs(covmean.imag)):.3g}; the feature sets are degenerate")
+        covmean = covmean.real
+    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+
+
+def _usable_root(covmean):
+    if not np.isfinite(covmean).all():
+        return False
+    return not np.iscomplexobj(covmean) or np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3)
+
+
+def fid_from_activations(acts1, acts2):
+    """FID of two feature sets; needs at least two samples in each for a covariance."""
+    return frechet_distance(*statistics(acts1), *statistics(acts2))
+
+
+def _polynomial_mmd2(x, y):
+    """Unbiased MMD² with k(a, b) = (a·b / d + 1)³: the diagonals of K_xx and K_yy are left out."""
+    d = x.shape[1]
+    kxx = (x @ x.T / d + 1) ** 3
+    kyy = (y @ y.T / d + 1) ** 3
+    kxy = (x @ y.T / d + 1) ** 3
+    m, n = len(x), len(y)
+    return ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+            - 2 * kxy.mean())
+
+
+def kernel_inception_distance(acts1, acts2, num_subsets=100, subset_size=1000, seed=0):
+    """KID mean and standard deviation over random subsets (subset size capped by the smaller set)."""
+    size = min(len(acts1), len(acts2), subset_size)
+    if size < 2:
+        raise ValueError("KID needs at least two images in each set")
+    rng = np.random.default_rng(seed)  # fixed, so the same folders always give the same number
+    values = [_polynomial_mmd2(acts1[rng.choice(len(acts1), size, replace=False)],
+                               acts2[rng.choice(len(acts2), size, replace=False)])
+              for _ in range(num_subsets)]
+    return float(np.mean(values)), float(np.std(values))
