@@ -2,6 +2,8 @@
 import torch.nn as nn
 from torch.nn import init
 
+from util.errors import UserError
+
 
 def init_weights(net, init_type='xavier', gain=0.02):
     for m in net.modules():
@@ -20,7 +22,7 @@ def init_weights(net, init_type='xavier', gain=0.02):
             elif init_type == 'orthogonal':
                 init.orthogonal_(w, gain=gain)
             else:
-                raise ValueError(f'init_type {init_type}')
+                raise UserError(f"--init_type {init_type}: choose normal, xavier, kaiming or orthogonal")
             if m.bias is not None:
                 init.zeros_(m.bias)
     return net
