@@ -1,0 +1,277 @@
+"""Base dataset and SPADE-style transforms shared by every `--dataset_mode`.
+
+What a data sample looks like
+-----------------------------
+`dataset[i]` (and, batched, each DataLoader batch) is a dict::
+
+    {'label':    LongTensor 1xHxW   class ids 0..label_nc-1; when --contain_dontcare_label
+                                    the don't-care value is label_nc (so 0..label_nc),
+     'instance': LongTensor 1xHxW   instance ids as stored in the dataset (Cityscapes:
+                                    class id for stuff, class*1000+k for things; COCO:
+                                    one id per object), or torch.tensor(0) with --no_instance,
+     'image':    FloatTensor 3xHxW  RGB in [-1, 1],
+     'path':     str                the image file's path}
+
+H x W is (round(crop_size / aspect_ratio), crop_size) for the `*crop` and `fixed`
+modes. The model turns instance ids into an edge map itself, as SPADE does.
+
+Label ids after each dataset's mapping (`map_label`):
+  * default: the file's values are the ids; with --contain_dontcare_label the raw
+    value 255 becomes the don't-care id label_nc (COCO-Stuff: 255 -> 182);
+  * ADE20K: raw 0 (unlabelled) -> 150, raw 1..150 -> 0..149.
+A value that is neither a class id nor the don't-care id is refused with the file
+and value named.
+
+Preprocessing (`--preprocess_mode`), for an image of W x H; the crop window is
+crop_size x round(crop_size / aspect_ratio) (square when aspect_ratio is 1, as SPADE):
+  resize_and_crop           resize to load_size x round(load_size / aspect_ratio), random crop
+  crop                      random crop of the original
+  scale_width(_and_crop)    width -> load_size keeping the aspect (then random crop)
+  scale_shortside(_and_crop) shorter side -> load_size keeping the aspect (then random crop)
+  fixed                     resize to crop_size x round(crop_size / aspect_ratio), no crop
+  none                      each side rounded to the nearest multiple of 32 (at least 32),
+                            so the generator's down/upsampling lines up
+Images are resized BICUBIC, labels and instance maps NEAREST; then a horizontal
+flip with probability 1/2 when training without --no_flip. A crop window bigger
+than the scaled image is refused (it would pad with fake class 0).
+
+Randomness comes from torch's global RNG (`torch.randint`, `torch.rand`): the
+trainer's torch.manual_seed(--seed) covers the main process, and DataLoader workers
+are seeded by torch from the loader's generator, so augmentation is reproducible.
+
+Input checks: unreadable, truncated or empty files, image/label size mismatches,
+colour (RGB) label maps and out-of-range label values all raise UserError naming
+the file. Grayscale, palette and RGBA images are converted to RGB; palette ('P'),
+'L' and 16-bit label maps are read as integer ids (never through their palette).
+"""
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from util.errors import UserError
+
+CROP_MODES = ('resize_and_crop', 'crop', 'scale_width_and_crop', 'scale_shortside_and_crop')
+
+
+class BaseDataset(Dataset):
+    """Paired label/image(/instance) files -> sample dicts (see the module docstring).
+
+    Subclasses define `get_paths(opt)` -> (label_paths, image_paths, instance_paths),
+    each sorted, instance_paths empty with --no_instance; optionally `pair_key(path)`
+    (the part of a file name that must match across the three lists) and `map_label`.
+    """
+
+    @staticmethod
+    def modify_commandline_options(parser, is_train):
+        return parser
+
+    def __init__(self, opt):
+        self.opt = opt
+        labels, images, instances = self.get_paths(opt)
+        self.check_counts(labels, images, instances)
+        n = opt.max_dataset_size
+        labels, images, instances = labels[:n], images[:n], instances[:n]
+        if not opt.no_pairing_check:
+            self.check_pairing(labels, images, instances)
+        self.label_paths, self.image_paths, self.instance_paths = labels, images, instances
+
+    def get_paths(self, opt):
+        raise NotImplementedError
+
+    def pair_key(self, path):
+        """Label, image and instance files of one sample share this key (default: the stem)."""
+        return os.path.splitext(os.path.basename(path))[0]
+
+    def map_label(self, label):
+        """Raw file values -> class ids; 255 is the don't-care value when the dataset has one."""
+        if self.opt.contain_dontcare_label:
+            label = np.where(label == 255, self.opt.label_nc, label)
+        return label
+
+    def check_counts(self, labels, images, instances):
+        if not images:
+            raise UserError(f"no images found in {self.where()} for --phase {self.opt.phase}; "
+                            f"expected {self.layout()}")
+        if len(labels) != len(images) or (instances and len(instances) != len(images)):
+            inst = f", {len(instances)} instance maps" if instances else ''
+            raise UserError(f"{self.where()}: {len(labels)} label maps but {len(images)} images{inst} "
+                            f"for --phase {self.opt.phase}; every image needs exactly one label map "
+                            f"({self.layout()})")
+
+    def check_pairing(self, labels, images, instances):
+        for i, (label, image) in enumerate(zip(labels, images)):
+            others = [label] + ([instances[i]] if instances else [])
+            for other in others:
+                if self.pair_key(other) != self.pair_key(image):
+                    raise UserError(f"{other} does not match {image} (sorted pair #{i}: "
+                                    f"'{self.pair_key(other)}' != '{self.pair_key(image)}'); fix the file names, "
+                                    f"or pass --no_pairing_check to pair files by sorted order")
+
+    def where(self):
+        """The option naming where the data lives, for error messages."""
+        return f"--dataroot {self.opt.dataroot}"
+
+    def layout(self):
+        """One line describing the expected folder layout, for error messages."""
+        return type(self).__name__
+
+    def __len__(self):
+        return len(self.image_paths)
+
+    def __getitem__(self, index):
+        opt = self.opt
+        label_path, image_path = self.label_paths[index], self.image_paths[index]
+        raw = read_label(label_path)
+        label = self.map_label(raw.astype(np.int64))
+        check_label_values(label, raw, label_path, opt)
+        image = read_image(image_path)
+        check_same_size(image.size, label_path, image_path, raw)
+        params = get_params(opt, image.size, image_path)
+        sample = {'label': transform_label(label, opt, params),
+                  'instance': torch.tensor(0),
+                  'image': transform_image(image, opt, params),
+                  'path': image_path}
+        if not opt.no_instance:
+            instance = read_label(self.instance_paths[index])
+            check_same_size(image.size, self.instance_paths[index], image_path, instance)
+            sample['instance'] = transform_label(instance, opt, params)
+        return sample
+
+
+def require_dir(path, what, layout):
+    """UserError unless `path` is a directory; `what` says which option/folder it is."""
+    if not os.path.isdir(path):
+        raise UserError(f"{what} {path} not found; expected {layout}")
+
+
+def list_files(folder, suffixes, layout, recursive=False):
+    """Sorted files in `folder` (and its sub-folders when recursive) ending with one of `suffixes`."""
+    require_dir(folder, 'folder', layout)
+    if recursive:
+        found = [os.path.join(d, f) for d, _, files in os.walk(folder) for f in files]
+    else:
+        found = [os.path.join(folder, f) for f in os.listdir(folder)]
+    suffixes = tuple(s.lower() for s in ((suffixes,) if isinstance(suffixes, str) else suffixes))
+    return sorted(p for p in found if p.lower().endswith(suffixes) and os.path.isfile(p))
+
+
+def open_decoded(path, kind):
+    """PIL image fully decoded now, so broken files fail here with their name, not in a worker."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise UserError(f"{path}: cannot read this {kind} ({e}); the file is empty, truncated or not an "
+                        f"image: re-export it or remove it (and its pair)") from None
+
+
+def read_image(path):
+    img = open_decoded(path, 'image')
+    return img if img.mode == 'RGB' else img.convert('RGB')
+
+
+def read_label(path):
+    """Label or instance map as an integer array of ids (palette indices for 'P' files)."""
+    img = open_decoded(path, 'label map')
+    arr = np.asarray(img)
+    if arr.ndim == 3:
+        # A 3-channel file is only acceptable when it is grey (ids saved as RGB);
+        # a colour visualisation cannot be turned back into ids safely.
+        if not (arr[..., :3] == arr[..., :1]).all():
+            raise UserError(f"{path}: label map is a colour ({img.mode}) image; save class ids as a "
+                            f"single-channel (L, P or 16-bit) PNG")
+        arr = arr[..., 0]
+    if arr.dtype.kind == 'f' and not np.all(arr == np.round(arr)):
+        raise UserError(f"{path}: label map holds non-integer values; save class ids as an integer PNG")
+    return arr.astype(np.int64)
+
+
+def check_label_values(label, raw, path, opt):
+    """Every id must be a class (0..label_nc-1) or the don't-care id label_nc."""
+    ok = (label >= 0) & (label < opt.label_nc)
+    if opt.contain_dontcare_label:
+        ok |= label == opt.label_nc
+    if not ok.all():
+        values = ', '.join(str(v) for v in np.unique(raw[~ok])[:5])
+        dontcare = 'with' if opt.contain_dontcare_label else 'without'
+        raise UserError(f"{path}: label value(s) {values} out of range for --label_nc {opt.label_nc} {dontcare} "
+                        f"--contain_dontcare_label; check --label_nc / --contain_dontcare_label")
+
+
+def check_same_size(image_size, other_path, image_path, other):
+    """Refuse rather than silently resize: a size mismatch usually means mispaired files."""
+    other_size = (other.shape[1], other.shape[0])
+    if other_size != tuple(image_size):
+        raise UserError(f"{other_path} is {other_size[0]}x{other_size[1]} but its image {image_path} is "
+                        f"{image_size[0]}x{image_size[1]}; label, instance and image files must have the same size")
+
+
+def crop_shape(opt):
+    """(width, height) of the crop window and of 'fixed' outputs."""
+    return opt.crop_size, max(1, round(opt.crop_size / opt.aspect_ratio))
+
+
+def scaled_size(opt, size):
+    """(width, height) after the resize step of --preprocess_mode, before cropping."""
+    w, h = size
+    mode = opt.preprocess_mode
+    if mode == 'resize_and_crop':
+        return opt.load_size, max(1, round(opt.load_size / opt.aspect_ratio))
+    if mode.startswith('scale_width'):
+        return opt.load_size, max(1, round(opt.load_size * h / w))
+    if mode.startswith('scale_shortside'):
+        s = opt.load_size / min(w, h)
+        return max(1, round(w * s)), max(1, round(h * s))
+    if mode == 'fixed':
+        return crop_shape(opt)
+    if mode == 'none':
+        return max(32, round(w / 32) * 32), max(32, round(h / 32) * 32)
+    return w, h
+
+
+def get_params(opt, size, path=''):
+    """Random crop position (in the scaled image) and flip for an image of `size` = (w, h)."""
+    sw, sh = scaled_size(opt, size)
+    cw, ch = crop_shape(opt)
+    x = y = 0
+    if opt.preprocess_mode in CROP_MODES:
+        if sw < cw or sh < ch:
+            raise UserError(f"{path}: {size[0]}x{size[1]} becomes {sw}x{sh} with --preprocess_mode "
+                            f"{opt.preprocess_mode} --load_size {opt.load_size}, smaller than the {cw}x{ch} crop "
+                            f"(--crop_size {opt.crop_size}, --aspect_ratio {opt.aspect_ratio}); raise --load_size "
+                            f"or lower --crop_size")
+        x = int(torch.randint(0, sw - cw + 1, ()))
+        y = int(torch.randint(0, sh - ch + 1, ()))
+    flip = bool(opt.is_train and not opt.no_flip and torch.rand(()) < 0.5)
+    return {'crop_pos': (x, y), 'flip': flip}
+
+
+def apply_geometry(img, opt, params, resample):
+    """Resize, crop and flip a PIL image exactly as every other map of the same sample."""
+    size = scaled_size(opt, img.size)
+    if size != img.size:
+        img = img.resize(size, resample)
+    if opt.preprocess_mode in CROP_MODES:
+        (x, y), (cw, ch) = params['crop_pos'], crop_shape(opt)
+        img = img.crop((x, y, x + cw, y + ch))
+    if params['flip']:
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return img
+
+
+def transform_image(img, opt, params):
+    """RGB PIL image -> FloatTensor 3xHxW in [-1, 1]."""
+    img = apply_geometry(img, opt, params, Image.Resampling.BICUBIC)
+    arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
+    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def transform_label(label, opt, params):
+    """Integer id array HxW -> LongTensor 1xHxW (NEAREST, so ids are never blended)."""
+    img = Image.fromarray(np.ascontiguousarray(label, dtype=np.int32))
+    img = apply_geometry(img, opt, params, Image.Resampling.NEAREST)
+    return torch.from_numpy(np.asarray(img).astype(np.int64))[None]

@@ -1,0 +1,45 @@
+"""Your own data: --label_dir, --image_dir and optionally --instance_dir.
+
+Files are paired by sorted name and must share their stem (a.png <-> a.jpg) unless
+--no_pairing_check. Label maps are single-channel PNGs of class ids; pass the number
+of classes with --label_nc (the base default 182 only suits COCO-Stuff) and
+--contain_dontcare_label if 255 marks unlabelled pixels (it becomes id label_nc).
+Without --instance_dir, --no_instance is the default. --dataroot is not used.
+"""
+from data.base_dataset import BaseDataset, list_files
+from util.errors import UserError
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+LABEL_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
+
+
+class CustomDataset(BaseDataset):
+    @staticmethod
+    def modify_commandline_options(parser, is_train):
+        parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
+        parser.add_argument('--image_dir', type=str, default='', help='custom: folder of images')
+        parser.add_argument('--instance_dir', type=str, default='', help='custom: folder of instance maps, optional')
+        parser.set_defaults(preprocess_mode='resize_and_crop', load_size=286 if is_train else 256, crop_size=256,
+                            display_winsize=256, aspect_ratio=1.0)
+        if not parser.peek().instance_dir:
+            parser.set_defaults(no_instance=True)
+        return parser
+
+    def layout(self):
+        return "--label_dir DIR/*.png, --image_dir DIR/*.jpg|png (same stems), optional --instance_dir DIR/*.png"
+
+    def where(self):
+        return f"--image_dir {self.opt.image_dir} / --label_dir {self.opt.label_dir}"
+
+    def get_paths(self, opt):
+        for name in ('label_dir', 'image_dir'):
+            if not getattr(opt, name):
+                raise UserError(f"--dataset_mode custom needs --{name}; expected {self.layout()}")
+        labels = list_files(opt.label_dir, LABEL_SUFFIXES, self.layout())
+        images = list_files(opt.image_dir, IMAGE_SUFFIXES, self.layout())
+        instances = []
+        if not opt.no_instance:
+            if not opt.instance_dir:
+                raise UserError("--dataset_mode custom without --instance_dir needs --no_instance")
+            instances = list_files(opt.instance_dir, LABEL_SUFFIXES, self.layout())
+        return labels, images, instances

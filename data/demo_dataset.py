@@ -1,0 +1,42 @@
+"""The demo: small generated street scenes read through the real Cityscapes code.
+
+On first use (--dataroot missing or empty) the scenes are generated there by
+datasets/make_demo.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
+reuse them. Defaults suit a quick CPU run: 128x64 images, batches of 4.
+"""
+import importlib.util
+import os
+import shutil
+
+from data.cityscapes_dataset import CityscapesDataset
+
+MAKE_DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'datasets', 'make_demo.py')
+
+
+class DemoDataset(CityscapesDataset):
+    @staticmethod
+    def modify_commandline_options(parser, is_train):
+        parser = CityscapesDataset.modify_commandline_options(parser, is_train)
+        parser.set_defaults(label_nc=35, aspect_ratio=2.0, load_size=128, crop_size=128, preprocess_mode='fixed',
+                            batchSize=4, display_winsize=128, contain_dontcare_label=False)
+        return parser
+
+    def get_paths(self, opt):
+        if not os.path.isdir(opt.dataroot) or not os.listdir(opt.dataroot):
+            generate(opt.dataroot)
+        return super().get_paths(opt)
+
+
+def generate(root):
+    """Write the demo scenes to `root`; safe when several processes (torchrun ranks) race."""
+    print(f"demo data not found in {root}: generating it with datasets/make_demo.py (takes a few seconds)")
+    spec = importlib.util.spec_from_file_location('make_demo', MAKE_DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # Build next to root and rename into place, so no process ever sees half the files.
+    tmp = f"{os.path.normpath(root)}.tmp{os.getpid()}"
+    module.make_demo(tmp, fmt='cityscapes')
+    try:
+        os.replace(tmp, root)
+    except OSError:  # another process got there first (root is no longer empty)
+        shutil.rmtree(tmp)
