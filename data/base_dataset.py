@@ -229,7 +229,7 @@ def scaled_size(opt, size):
     if mode == 'fixed':
         return crop_shape(opt)
     if mode == 'none':
-        return max(32, round(w / 32) * 32), max(32, round(h / 32) * 32)
+        return max(32, int(w / 32 + 0.5) * 32), max(32, int(h / 32 + 0.5) * 32)
     return w, h
 
 

@@ -10,6 +10,8 @@ import shutil
 
 from data.cityscapes_dataset import CityscapesDataset
 
+# What first use generates (make_demo's defaults); a module constant so tests can shrink it.
+SCENES = {'num_train': 200, 'num_val': 20, 'width': 256, 'height': 128}
 MAKE_DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'datasets', 'make_demo.py')
 
 
@@ -35,7 +37,7 @@ def generate(root):
     spec.loader.exec_module(module)
     # Build next to root and rename into place, so no process ever sees half the files.
     tmp = f"{os.path.normpath(root)}.tmp{os.getpid()}"
-    module.make_demo(tmp, fmt='cityscapes')
+    module.make_demo(tmp, fmt='cityscapes', **SCENES)
     try:
         os.replace(tmp, root)
     except OSError:  # another process got there first (root is no longer empty)
