@@ -18,7 +18,7 @@ def define_G(opt):
 
 def define_GL(opt):
     height = round(opt.crop_size / opt.aspect_ratio)
-    return _init(LBPGenerator(opt.semantic_nc, height, opt.crop_size, opt.ngf_lbp), opt)
+    return _init(LBPGenerator(opt.semantic_nc, height, opt.crop_size, opt.ngf_lbp or opt.ngf), opt)
 
 
 def define_D(opt, input_nc):

@@ -1,0 +1,219 @@
+"""Networks and Pix2PixModel: MFADE vs SPADE, gradient routing, shapes per dataset, VGG weights."""
+import os
+
+import pytest
+import torch
+
+from models.networks.normalization import MFADE, SPADE
+from models.networks.vgg import VGG19, load_vgg19
+from models.pix2pix_model import Pix2PixModel
+from options.test_options import TestOptions
+from options.train_options import TrainOptions
+from util.errors import UserError
+
+HERE = os.path.dirname(__file__)
+SMALL = ['--ngf', '4', '--ndf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1', '--batchSize', '1',
+         '--no_vgg_loss', '--checkpoints_dir', '/nonexistent']
+DATASETS = {  # option set -> (H, W, label values incl. don't care, has instances)
+    'cityscapes': ([], (256, 512), 35, True),
+    'ade20k': (['--load_size', '256'], (256, 256), 151, False),
+    'coco': (['--load_size', '256'], (256, 256), 183, True),
+}
+
+
+def train_opt(*args):
+    return TrainOptions().parse(list(args) + SMALL)
+
+
+def tiny_opt(*args):
+    """64×32 images with 8 labels + don't care + instance edges: the fast option set."""
+    return train_opt('--dataset_mode', 'cityscapes', '--label_nc', '8', '--contain_dontcare_label',
+                     '--crop_size', '64', '--load_size', '64', *args)
+
+
+def batch(opt, n=1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    h, w = round(opt.crop_size / opt.aspect_ratio), opt.crop_size
+    values = opt.label_nc + int(opt.contain_dontcare_label)
+    return {'label': torch.randint(0, values, (n, 1, h, w), generator=g),
+            'instance': torch.tensor(0) if opt.no_instance else torch.randint(0, 3, (n, 1, h, w), generator=g),
+            'image': torch.rand(n, 3, h, w, generator=g) * 2 - 1, 'path': ['x.png'] * n}
+
+
+def grads(net):
+    return [p.grad for p in net.parameters()]
+
+
+def test_mfade_with_zero_lbp_branch_is_spade_and_l_matters():
+    torch.manual_seed(0)
+    spade, mfade = SPADE(8, 5), MFADE(8, 5)
+    mfade.branch.load_state_dict(spade.branch.state_dict())
+    for conv in (mfade.lbp_branch.mlp_gamma, mfade.lbp_branch.mlp_beta):
+        torch.nn.init.zeros_(conv.weight)
+        torch.nn.init.zeros_(conv.bias)
+    x, seg, lbp = torch.randn(2, 8, 16, 16), torch.rand(2, 5, 16, 16), torch.rand(2, 1, 16, 16) * 2 - 1
+    assert torch.equal(mfade(x, seg, lbp), spade(x, seg))
+    torch.nn.init.normal_(mfade.lbp_branch.mlp_gamma.weight)
+    assert not torch.allclose(mfade(x, seg, lbp), mfade(x, seg, -lbp))
+
+
+def test_generator_loss_reaches_generators_only():
+    opt = tiny_opt('--use_vae')
+    model = Pix2PixModel(opt)
+    losses, fake = model(batch(opt, 2), 'generator')
+    assert {'GAN', 'GAN_Feat', 'KLD', 'LBP_L1', 'LBP_GAN', 'LBP_GAN_Feat'} <= set(losses)
+    sum(losses.values()).backward()
+    for name in ('G', 'GL', 'E'):
+        assert all(g is not None for g in grads(model.networks()[name])), name
+        assert sum(g.abs().sum() for g in grads(model.networks()[name])) > 0, name
+    for name in ('D', 'DL'):
+        assert all(g is None for g in grads(model.networks()[name])), name
+        assert all(p.requires_grad for p in model.networks()[name].parameters())
+
+
+def test_discriminator_loss_reaches_discriminators_only():
+    opt = tiny_opt()
+    model = Pix2PixModel(opt)
+    losses = model(batch(opt, 2), 'discriminator')
+    assert set(losses) == {'D_Fake', 'D_real', 'DL_Fake', 'DL_real'}
+    sum(losses.values()).backward()
+    for name in ('D', 'DL'):
+        assert sum(g.abs().sum() for g in grads(model.networks()[name])) > 0, name
+    for name in ('G', 'GL'):
+        assert all(g is None for g in grads(model.networks()[name])), name
+
+
+@pytest.mark.parametrize('dataset', DATASETS)
+def test_output_shapes_per_dataset(dataset):
+    extra, (h, w), values, instances = DATASETS[dataset]
+    opt = train_opt('--dataset_mode', dataset, *extra)
+    assert (round(opt.crop_size / opt.aspect_ratio), opt.crop_size) == (h, w)
+    assert opt.semantic_nc == values + int(instances)
+    model = Pix2PixModel(opt)
+    data = batch(opt)
+    assert model.netGL.stem[0].in_channels == opt.semantic_nc
+    losses, fake = model(data, 'generator')
+    assert fake['synthesized_image'].shape == (1, 3, h, w)
+    assert fake['synthesized_lbp'].shape == (1, 1, h, w)
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert set(model(data, 'discriminator')) == {'D_Fake', 'D_real', 'DL_Fake', 'DL_real'}
+
+
+def test_spade_baseline_has_no_lbp_parts():
+    opt = tiny_opt('--netG', 'spade')
+    assert opt.norm_G == 'spectralspadesyncbatch3x3'
+    model = Pix2PixModel(opt)
+    assert set(model.networks()) == {'G', 'D'}
+    data = batch(opt)
+    losses, fake = model(data, 'generator')
+    assert set(losses) == {'GAN', 'GAN_Feat'}
+    assert fake['synthesized_lbp'] is None
+    assert set(model(data, 'discriminator')) == {'D_Fake', 'D_real'}
+    assert not any('lbp' in k for k in model.netG.state_dict())
+
+
+def test_every_loss_term_can_be_switched_off():
+    opt = tiny_opt('--no_ganFeat_loss',
+                    '--no_lbp_loss', '--no_lbp_ganFeat_loss', '--lambda_gan', '0', '--lambda_lbp_gan', '2')
+    losses, _ = Pix2PixModel(opt)(batch(opt), 'generator')
+    assert set(losses) == {'LBP_GAN'}
+    opt = tiny_opt('--no_lbp_D')
+    model = Pix2PixModel(opt)
+    assert 'DL' not in model.networks()
+    assert set(model(batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
+
+
+def test_loss_weights_scale_the_terms():
+    def losses(*extra):
+        torch.manual_seed(0)
+        opt = tiny_opt(*extra)
+        return Pix2PixModel(opt)(batch(opt), 'generator')[0]
+    base, scaled = losses(), losses('--lambda_lbp', '20', '--lambda_feat', '5')
+    assert torch.allclose(scaled['LBP_L1'], 2 * base['LBP_L1'])
+    assert torch.allclose(scaled['GAN_Feat'], 0.5 * base['GAN_Feat'])
+
+
+def test_lbp_generator_ablation_uses_spade_on_label_and_lbp():
+    opt = tiny_opt('--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D')
+    model = Pix2PixModel(opt)
+    assert model.netG.head_0.norm_0.branch.mlp_shared[0].in_channels == opt.semantic_nc + 1
+    assert set(model(batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
+
+
+def test_pix2pixhd_generator_runs():
+    opt = tiny_opt('--netG', 'pix2pixhd')
+    losses, fake = Pix2PixModel(opt)(batch(opt), 'generator')
+    assert fake['synthesized_image'].shape == (1, 3, 32, 64) and fake['synthesized_lbp'] is None
+
+
+def test_inference_and_encoder_modes():
+    opt = TestOptions().parse(['--dataset_mode', 'cityscapes', '--label_nc', '8', '--crop_size', '64', '--use_vae',
+                               '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
+    model = Pix2PixModel(opt).eval()
+    assert model.netD is None
+    data = batch(opt, 2)
+    a, b = model(data, 'inference'), model(data, 'inference')
+    assert a['synthesized_image'].shape == (2, 3, 32, 64)
+    assert not torch.equal(a['synthesized_image'], b['synthesized_image'])  # a new style each time
+    z, mu, logvar = model(data, 'encode_only')
+    assert z.shape == mu.shape == logvar.shape == (2, opt.z_dim)
+
+
+def test_instance_edges_channel():
+    from models.pix2pix_model import instance_edges
+    inst = torch.zeros(1, 1, 4, 6, dtype=torch.long)
+    inst[..., :, 3:] = 7
+    edges = instance_edges(inst)[0, 0]
+    assert edges[:, 2:4].eq(1).all() and edges[:, :2].eq(0).all() and edges[:, 4:].eq(0).all()
+
+
+def test_vgg19_state_dict_matches_torchvision_file():
+    with open(os.path.join(HERE, 'data', 'weights', 'vgg19-dcbb9e9d.tsv')) as f:
+        expected = dict(line.split('\t') for line in f.read().splitlines() if line and not line.startswith('#'))
+    ours = {k: 'x'.join(map(str, v.shape)) for k, v in VGG19().state_dict().items()}
+    assert ours == {k: v for k, v in expected.items() if k.startswith('features.')}
+    assert all(k.startswith(('features.', 'classifier.')) for k in expected)  # classifier: unused
+
+
+def test_vgg19_loads_file_from_path_and_hub_cache(tmp_path, monkeypatch):
+    reference = VGG19()
+    torch.save({f'module.{k}': v for k, v in reference.state_dict().items()}, tmp_path / 'w.pth')
+    vgg = load_vgg19(str(tmp_path / 'w.pth'))
+    assert torch.equal(vgg.features[0].weight, reference.features[0].weight)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'hub'))
+    os.makedirs(tmp_path / 'hub' / 'hub' / 'checkpoints')
+    torch.save(reference.state_dict(), tmp_path / 'hub' / 'hub' / 'checkpoints' / 'vgg19-dcbb9e9d.pth')
+    assert torch.equal(load_vgg19('').features[2].weight, reference.features[2].weight)
+
+
+def test_missing_vgg_weights_say_where_and_how_to_turn_off(tmp_path, monkeypatch):
+    with pytest.raises(UserError, match=r'--vgg_weights .*nope\.pth.*vgg19-dcbb9e9d\.pth.*--no_vgg_loss'):
+        load_vgg19(str(tmp_path / 'nope.pth'))
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'empty'))
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', lambda *a, **k: (_ for _ in ()).throw(OSError('offline')))
+    with pytest.raises(UserError) as err:
+        load_vgg19('')
+    msg = str(err.value)
+    assert str(tmp_path / 'empty') in msg and 'download.pytorch.org' in msg and '--no_vgg_loss' in msg
+    (tmp_path / 'bad.pth').write_bytes(b'not a weight file')
+    with pytest.raises(UserError, match='bad.pth'):
+        load_vgg19(str(tmp_path / 'bad.pth'))
+
+
+def test_options_are_saved_as_text_and_json(tmp_path):
+    import json
+    opt = TrainOptions().parse(['--dataset_mode', 'coco', '--checkpoints_dir', str(tmp_path), '--name', 'x',
+                                '--ngf', '16', '--gpu_ids', '-1'], save=True)
+    saved = json.loads((tmp_path / 'x' / 'opt.json').read_text())
+    assert saved['ngf'] == 16 and saved['label_nc'] == 182 and saved['netG'] == 'ulbp'
+    assert 'ngf: 16\t[default: 64]' in (tmp_path / 'x' / 'opt.txt').read_text()
+    assert opt.device == torch.device('cpu')
+
+
+def test_bad_options_are_clear_errors():
+    with pytest.raises(UserError, match='--netG foo'):
+        train_opt('--dataset_mode', 'coco', '--netG', 'foo')
+    with pytest.raises(UserError, match='--crop_size 100'):
+        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--crop_size', '100', '--load_size', '100'))
+    with pytest.raises(UserError, match='--norm_G spectralmfadesyncbatch3x3'):
+        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3'))
