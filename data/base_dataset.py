@@ -95,10 +95,11 @@ class BaseDataset(Dataset):
         if not images:
             raise UserError(f"no images found in {self.where()} for --phase {self.opt.phase}; "
                             f"expected {self.layout()}")
-        if len(labels) != len(images) or (instances and len(instances) != len(images)):
-            inst = f", {len(instances)} instance maps" if instances else ''
+        with_instances = not self.opt.no_instance
+        if len(labels) != len(images) or (with_instances and len(instances) != len(images)):
+            inst = f", {len(instances)} instance maps (or pass --no_instance)" if with_instances else ''
             raise UserError(f"{self.where()}: {len(labels)} label maps but {len(images)} images{inst} "
-                            f"for --phase {self.opt.phase}; every image needs exactly one label map "
+                            f"for --phase {self.opt.phase}; every image needs exactly one of each "
                             f"({self.layout()})")
 
     def check_pairing(self, labels, images, instances):
@@ -125,7 +126,7 @@ class BaseDataset(Dataset):
         opt = self.opt
         label_path, image_path = self.label_paths[index], self.image_paths[index]
         raw = read_label(label_path)
-        label = self.map_label(raw.astype(np.int64))
+        label = self.map_label(raw)
         check_label_values(label, raw, label_path, opt)
         image = read_image(image_path)
         check_same_size(image.size, label_path, image_path, raw)
@@ -178,6 +179,8 @@ def read_label(path):
     """Label or instance map as an integer array of ids (palette indices for 'P' files)."""
     img = open_decoded(path, 'label map')
     arr = np.asarray(img)
+    if img.mode in ('LA', 'PA'):  # ids plus an alpha channel
+        arr = arr[..., 0]
     if arr.ndim == 3:
         # A 3-channel file is only acceptable when it is grey (ids saved as RGB);
         # a colour visualisation cannot be turned back into ids safely.

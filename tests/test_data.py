@@ -160,6 +160,15 @@ def test_custom_dataset(tmp_path):
     check_sample(ds[0], 32, 32)
 
 
+def test_custom_instance_dir(tmp_path):
+    args = write_custom(tmp_path, n=2)
+    shutil.copytree(tmp_path / 'lab', tmp_path / 'inst')
+    opt = parse(*args, '--instance_dir', tmp_path / 'inst', *AS_IS)
+    assert not opt.no_instance
+    s = data.create_dataset(opt)[1]
+    assert torch.equal(s['instance'], s['label'])
+
+
 def test_custom_needs_dirs(tmp_path):
     with pytest.raises(UserError, match='--image_dir'):
         build('--dataset_mode', 'custom', '--label_dir', tmp_path)
@@ -264,6 +273,14 @@ def test_count_mismatch(city_copy):
         build('--dataroot', city_copy, '--dataset_mode', 'cityscapes')
 
 
+def test_missing_instance_maps(city_copy):
+    for f in (city_copy / 'gtFine' / 'train').rglob('*_instanceIds.png'):
+        os.remove(f)
+    with pytest.raises(UserError, match=r'6 label maps but 6 images, 0 instance maps \(or pass --no_instance\)'):
+        build('--dataroot', city_copy, '--dataset_mode', 'cityscapes')
+    assert len(build('--dataroot', city_copy, '--dataset_mode', 'cityscapes', '--no_instance')) == 6
+
+
 def test_name_mismatch_and_no_pairing_check(city_copy):
     label = sorted((city_copy / 'gtFine' / 'train').rglob('*_labelIds.png'))[-1]
     renamed = label.with_name('zzz_000000_000000_gtFine_labelIds.png')
@@ -344,13 +361,15 @@ def test_grey_palette_rgba_images_become_rgb(tmp_path, mode):
         np.testing.assert_allclose(expected, PALETTE[s['label'][0].numpy()] / 127.5 - 1, atol=1e-6)
 
 
-@pytest.mark.parametrize('mode', ['P', 'I;16'])
+@pytest.mark.parametrize('mode', ['P', 'I;16', 'LA'])
 def test_palette_and_16bit_labels_read_as_ids(tmp_path, mode):
     args = write_custom(tmp_path, n=1)
     ids = raw(tmp_path / 'lab' / 's0.png')
     if mode == 'P':
         img = Image.fromarray(ids.astype(np.uint8), 'L').convert('P')
         img.putpalette(PALETTE[::-1].ravel().tolist() + [0] * (768 - PALETTE.size))  # colours unlike the ids
+    elif mode == 'LA':
+        img = Image.fromarray(ids.astype(np.uint8)).convert('LA')
     else:
         img = Image.fromarray(ids.astype(np.uint16))
     img.save(tmp_path / 'lab' / 's0.png')
