@@ -2,7 +2,7 @@
 import importlib
 
 import torch
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, Sampler
 
 from util.errors import UserError
 
@@ -31,19 +31,40 @@ def create_dataset(opt):
 
 
 def create_dataloader(opt):
-    """DataLoader over the dataset; a DistributedSampler under torchrun (call its set_epoch each epoch)."""
+    """DataLoader over the dataset with an EpochSampler (call loader.sampler.set_epoch each epoch).
+
+    Under torchrun each rank reads its own share of every epoch's order.
+    """
     dataset = create_dataset(opt)
-    shuffle, sampler, rank = not opt.serial_batches, None, 0
+    rank, world = 0, 1
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=opt.seed, drop_last=opt.is_train)
-        shuffle, rank = False, torch.distributed.get_rank()
-    per_rank = len(sampler) if sampler is not None else len(dataset)
-    if opt.is_train and per_rank < opt.batchSize:
-        raise UserError(f"--dataroot {opt.dataroot}: {per_rank} training samples per process, fewer than "
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    sampler = EpochSampler(len(dataset), not opt.serial_batches, opt.seed, rank, world)
+    if opt.is_train and len(sampler) < opt.batchSize:
+        raise UserError(f"--dataroot {opt.dataroot}: {len(sampler)} training samples per process, fewer than "
                         f"--batchSize {opt.batchSize}, so no full batch; lower --batchSize or add data")
-    # The generator orders the shuffle and seeds the workers' augmentation RNG; +rank so
-    # that ranks do not draw identical crops/flips.
-    generator = torch.Generator().manual_seed(opt.seed + rank)
-    return DataLoader(dataset, batch_size=opt.batchSize, shuffle=shuffle, sampler=sampler,
-                      num_workers=opt.nThreads, pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train,
-                      persistent_workers=opt.nThreads > 0, generator=generator)
+    return DataLoader(dataset, batch_size=opt.batchSize, sampler=sampler, num_workers=opt.nThreads,
+                      pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train,
+                      persistent_workers=opt.nThreads > 0)
+
+
+class EpochSampler(Sampler):
+    """Yields (epoch, index) keys: the order is a function of (seed, epoch), so it can be
+    replayed, and resumed after `skip` samples; each rank takes every world-th key."""
+
+    def __init__(self, size, shuffle, seed, rank=0, world=1):
+        self.size, self.shuffle, self.seed, self.rank, self.world = size, shuffle, seed, rank, world
+        self.epoch, self.skip = 0, 0
+
+    def set_epoch(self, epoch, skip=0):
+        self.epoch, self.skip = epoch, skip
+
+    def __iter__(self):
+        order = torch.arange(self.size)
+        if self.shuffle:
+            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        mine = order[:self.size - self.size % self.world][self.rank::self.world]  # equal shares
+        return iter([(self.epoch, int(i)) for i in mine[self.skip:]])
+
+    def __len__(self):
+        return self.size // self.world - self.skip

@@ -35,9 +35,10 @@ Images are resized BICUBIC, labels and instance maps NEAREST; then a horizontal
 flip with probability 1/2 when training without --no_flip. A crop window bigger
 than the scaled image is refused (it would pad with fake class 0).
 
-Randomness comes from torch's global RNG (`torch.randint`, `torch.rand`): the
-trainer's torch.manual_seed(--seed) covers the main process, and DataLoader workers
-are seeded by torch from the loader's generator, so augmentation is reproducible.
+Randomness: each sample's crop and flip come from its own generator, seeded by
+(--seed, epoch, index) (`sample_generator`). The training sampler hands the dataset
+(epoch, index) keys, so augmentation is the same whatever the worker count, and a
+run resumed mid-epoch draws exactly what the uninterrupted run would have.
 
 Input checks: unreadable, truncated or empty files, image/label size mismatches,
 colour (RGB) label maps and out-of-range label values all raise UserError naming
@@ -122,7 +123,8 @@ class BaseDataset(Dataset):
     def __len__(self):
         return len(self.image_paths)
 
-    def __getitem__(self, index):
+    def __getitem__(self, key):
+        epoch, index = key if isinstance(key, tuple) else (0, key)
         opt = self.opt
         label_path, image_path = self.label_paths[index], self.image_paths[index]
         raw = read_label(label_path)
@@ -130,7 +132,7 @@ class BaseDataset(Dataset):
         check_label_values(label, raw, label_path, opt)
         image = read_image(image_path)
         check_same_size(image.size, label_path, image_path, raw)
-        params = get_params(opt, image.size, image_path)
+        params = get_params(opt, image.size, image_path, sample_generator(opt.seed, epoch, index))
         sample = {'label': transform_label(label, opt, params),
                   'instance': torch.tensor(0),
                   'image': transform_image(image, opt, params),
@@ -236,7 +238,12 @@ def scaled_size(opt, size):
     return w, h
 
 
-def get_params(opt, size, path=''):
+def sample_generator(seed, epoch, index):
+    """The RNG of one sample's augmentation: a pure function of (seed, epoch, index)."""
+    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 1_000_003 + index) % 2 ** 63)
+
+
+def get_params(opt, size, path='', generator=None):
     """Random crop position (in the scaled image) and flip for an image of `size` = (w, h)."""
     sw, sh = scaled_size(opt, size)
     cw, ch = crop_shape(opt)
@@ -247,9 +254,9 @@ def get_params(opt, size, path=''):
                             f"{opt.preprocess_mode} --load_size {opt.load_size}, smaller than the {cw}x{ch} crop "
                             f"(--crop_size {opt.crop_size}, --aspect_ratio {opt.aspect_ratio}); raise --load_size "
                             f"or lower --crop_size")
-        x = int(torch.randint(0, sw - cw + 1, ()))
-        y = int(torch.randint(0, sh - ch + 1, ()))
-    flip = bool(opt.is_train and not opt.no_flip and torch.rand(()) < 0.5)
+        x = int(torch.randint(0, sw - cw + 1, (), generator=generator))
+        y = int(torch.randint(0, sh - ch + 1, (), generator=generator))
+    flip = bool(opt.is_train and not opt.no_flip and torch.rand((), generator=generator) < 0.5)
     return {'crop_pos': (x, y), 'flip': flip}
 
 

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 import data
 import data.demo_dataset
-from data.base_dataset import get_params, transform_image, transform_label
+from data.base_dataset import get_params, sample_generator, transform_image, transform_label
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from util.errors import UserError
@@ -204,13 +204,11 @@ def test_crop_and_flip_keep_image_and_label_aligned(tmp_path):
         x, y = params['crop_pos']
         crop = resized[y:y + 64, x:x + 64]
         np.testing.assert_array_equal(lab_t[0].numpy(), crop[:, ::-1] if params['flip'] else crop)
-    # The dataset draws its crop/flip with get_params from torch's RNG, the same for all maps.
+    # The dataset draws one crop/flip per (seed, epoch, index), the same for all maps.
     flips = set()
-    for seed in range(8):
-        torch.manual_seed(seed)
-        params = get_params(opt, image.size)
-        torch.manual_seed(seed)
-        s = ds[1]
+    for epoch in range(8):
+        params = get_params(opt, image.size, generator=sample_generator(opt.seed, epoch, 1))
+        s = ds[(epoch, 1)]
         assert torch.equal(s['label'], transform_label(label, opt, params))
         assert_aligned(s['image'], s['label'][0].numpy())
         flips.add(params['flip'])
@@ -230,13 +228,13 @@ def test_preprocess_modes(tmp_path, mode, size):
     assert set(s['label'].unique().tolist()) <= set(range(5))
 
 
-def test_augmentation_follows_torch_seed(tmp_path):
+def test_augmentation_is_a_function_of_seed_epoch_and_index(tmp_path):
     opt = parse(*write_custom(tmp_path, n=1), '--load_size', 96, '--crop_size', 32)
     draws = []
-    for seed in (0, 0, 1):
-        torch.manual_seed(seed)
-        draws.append([tuple(get_params(opt, (64, 48)).values()) for _ in range(5)])
-    assert draws[0] == draws[1] and draws[0] != draws[2]
+    for seed, epoch in ((0, 0), (0, 0), (1, 0), (0, 1)):
+        draws.append([tuple(get_params(opt, (64, 48), generator=sample_generator(seed, epoch, i)).values())
+                      for i in range(5)])
+    assert draws[0] == draws[1] and draws[0] != draws[2] and draws[0] != draws[3]
 
 
 def test_crop_bigger_than_image_is_refused(tmp_path):
