@@ -228,3 +228,18 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     # synthesized_lbp holds LBP(synthesized) here, so both distances agree
     assert metrics['lbp_map_distance'] == pytest.approx(metrics['lbp_distance'])
     assert '| demo_exp | n/a | n/a | n/a | n/a |' in capsys.readouterr().out
+
+
+def test_train_segmenter_writes_a_checkpoint_evaluate_can_load(tmp_path, monkeypatch):
+    import importlib.util
+    import data.demo_dataset
+    monkeypatch.setattr(data.demo_dataset, 'SCENES', {'num_train': 4, 'num_val': 2, 'width': 64, 'height': 32})
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'scripts', 'train_segmenter.py')
+    spec = importlib.util.spec_from_file_location('train_segmenter', path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = str(tmp_path / 'seg.pth')
+    script.main(['--dataroot', str(tmp_path / 'demo'), '--dataset_mode', 'demo', '--out', out, '--iters', '2',
+                 '--gpu_ids', '-1', '--nThreads', '0', '--batchSize', '2', '--load_size', '64', '--crop_size', '64'])
+    seg = build_segmenter('small', None, out)
+    assert seg.num_classes == 35 and not [f for f in os.listdir(tmp_path) if '.tmp' in f]
