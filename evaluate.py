@@ -149,8 +149,7 @@ def evaluate_batch(stems, opt, images_dir, nets, acc):
                 out.append(fidlib.activations(inception, [to_tensor([images[i] for i in group])], device))
     if segmenter is not None:
         for group in same_size_groups(synth):
-            with torch.no_grad():
-                pred = segmenter.predict(to_tensor([synth[i] for i in group]).to(device)).cpu().numpy()
+            pred = segmenter.predict(to_tensor([synth[i] for i in group]).to(device)).cpu().numpy()
             for p, i in zip(pred, group):
                 acc.conf += confusion_matrix(ground_truth(images_dir, stems[i], p.shape, opt), p,
                                              len(acc.conf))
@@ -203,8 +202,8 @@ def finish(acc, opt, stems, notes):
     if acc.fake_acts:
         metrics.update(fid_metrics(acc, notes))
     if acc.conf is not None:
-        metrics['miou'], metrics['accuracy'] = _nan_to_none(mean_iou(acc.conf)), \
-            _nan_to_none(pixel_accuracy(acc.conf))
+        metrics['miou'] = _nan_to_none(mean_iou(acc.conf))
+        metrics['accuracy'] = _nan_to_none(pixel_accuracy(acc.conf))
     if opt.no_fid:
         notes['fid'] = notes['kid'] = 'skipped (--no_fid)'
     if opt.no_seg:

@@ -22,6 +22,7 @@ import os
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from evaluation.segmenters.deeplabv2 import DeepLabV2MSC
 from evaluation.segmenters.drn import DRNSeg
@@ -65,7 +66,10 @@ class Segmenter(nn.Module):
         return (x - self.mean) / self.std
 
     def forward(self, images):
-        return self.net(self.normalise(images))
+        logits = self.net(self.normalise(images))
+        if logits.shape[2:] != images.shape[2:]:  # DRN's ×8 upsampling overshoots sizes not divisible by 8
+            logits = F.interpolate(logits, size=images.shape[2:], mode='bilinear', align_corners=False)
+        return logits
 
     @torch.no_grad()
     def predict(self, images):
