@@ -43,9 +43,11 @@ def create_dataloader(opt):
     if opt.is_train and len(sampler) < opt.batchSize:
         raise UserError(f"--dataroot {opt.dataroot}: {len(sampler)} training samples per process, fewer than "
                         f"--batchSize {opt.batchSize}, so no full batch; lower --batchSize or add data")
+    # Its own generator (for worker seeds) keeps the loader from drawing on torch's global RNG,
+    # whose state a checkpoint restores.
     return DataLoader(dataset, batch_size=opt.batchSize, sampler=sampler, num_workers=opt.nThreads,
                       pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train,
-                      persistent_workers=opt.nThreads > 0)
+                      persistent_workers=opt.nThreads > 0, generator=torch.Generator().manual_seed(opt.seed))
 
 
 class EpochSampler(Sampler):

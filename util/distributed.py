@@ -1,0 +1,80 @@
+"""torchrun support: process group set-up, wrapping the networks (DDP, channels_last, compile).
+
+Launch with `torchrun --nproc_per_node N train.py ...`; without torchrun everything here is
+a no-op apart from the optional channels_last / torch.compile.
+"""
+import os
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+NETS = ('netG', 'netGL', 'netE', 'netD', 'netDL')
+
+
+def rank():
+    return int(os.environ.get('RANK', 0))
+
+
+def world_size():
+    return int(os.environ.get('WORLD_SIZE', 1))
+
+
+def init(device):
+    """Join torchrun's process group: NCCL on CUDA, gloo on the CPU."""
+    if world_size() > 1 and not dist.is_initialized():
+        if device.type == 'cuda':
+            torch.cuda.set_device(device)
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo', device_id=device if device.type == 'cuda' else None)
+
+
+def any_rank(flag, device):
+    """True on every rank when flag is True on one of them (so all ranks stop together)."""
+    if not dist.is_initialized():
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t)
+    return bool(t.item())
+
+
+def unwrap(net):
+    """The plain module inside DDP and torch.compile wrappers."""
+    while True:
+        if isinstance(net, DDP):
+            net = net.module
+        elif hasattr(net, '_orig_mod'):
+            net = net._orig_mod
+        else:
+            return net
+
+
+def wrap_networks(model, opt):
+    """channels_last, then torch.compile, then DDP (outermost, so the model can bypass it)."""
+    if world_size() > 1 and opt.device.type != 'cuda':
+        desync_batchnorm(model)
+    for attr in NETS:
+        net = getattr(model, attr, None)
+        if net is None:
+            continue
+        if opt.channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        if opt.compile:
+            net = torch.compile(net)
+        if world_size() > 1:
+            net = DDP(net, device_ids=[opt.device.index] if opt.device.type == 'cuda' else None)
+        setattr(model, attr, net)
+    return model
+
+
+def desync_batchnorm(module):
+    """SyncBatchNorm only runs on accelerators: on CPU ranks use per-rank batch norm instead
+    (DDP still keeps the weights identical; the statistics are each rank's own)."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.SyncBatchNorm):
+            bn = nn.BatchNorm2d(child.num_features, child.eps, child.momentum, child.affine,
+                                child.track_running_stats)
+            bn.load_state_dict(child.state_dict())
+            setattr(module, name, bn)
+        else:
+            desync_batchnorm(child)

@@ -1,0 +1,45 @@
+"""Tensors -> pictures: images, LBP maps and colourised label maps as uint8 H×W×3 arrays."""
+import numpy as np
+import torch
+from PIL import Image
+
+
+def tensor2im(image):
+    """3×H×W (or 1×H×W, e.g. an LBP map) in [-1, 1] -> H×W×3 uint8."""
+    arr = ((image.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
+    return np.repeat(arr, 3, 0).transpose(1, 2, 0) if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
+
+
+def colormap(n):
+    """n distinct colours: the bits of the class id spread over R, G and B (PASCAL VOC's scheme)."""
+    ids = np.arange(n)
+    cmap = np.zeros((n, 3), np.uint8)
+    for shift in range(8):
+        for channel in range(3):
+            bit = (ids >> (3 * shift + channel)) & 1
+            cmap[:, channel] |= (bit << (7 - shift)).astype(np.uint8)
+    return cmap
+
+
+def tensor2label(label, n):
+    """1×H×W class ids (0..n-1, n for don't care) -> H×W×3 uint8 colours; don't care is black."""
+    ids = label.detach().cpu().long().numpy()[0]
+    cmap = np.concatenate([colormap(n + 1)[1:], np.zeros((1, 3), np.uint8)])  # id 0 not black
+    return cmap[np.clip(ids, 0, n)]
+
+
+def save_png(array, path):
+    Image.fromarray(array).save(path)
+
+
+def visuals(data, generated, label_nc):
+    """The pictures shown for one sample: label, synthesized image and LBP, real image and its LBP."""
+    from util.lbp import lbp_hard
+    out = {'input_label': tensor2label(data['label'][0], label_nc),
+           'synthesized_image': tensor2im(generated['synthesized_image'][0])}
+    if generated.get('synthesized_lbp') is not None:
+        out['synthesized_lbp'] = tensor2im(generated['synthesized_lbp'][0])
+    if 'image' in data and torch.is_tensor(data['image']):
+        out['real_image'] = tensor2im(data['image'][0])
+        out['real_lbp'] = tensor2im(lbp_hard(data['image'][:1])[0])
+    return out
