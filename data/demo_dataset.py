@@ -2,13 +2,17 @@
 
 On first use (--dataroot missing or empty) the scenes are generated there by
 datasets/make_demo.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
-reuse them. Defaults suit a quick CPU run: 128x64 images, batches of 4.
+reuse them. Defaults suit a quick CPU run (`python train.py` in ~10 minutes on 2 cores):
+128x64 images, batches of 4, a narrow model (ngf/ndf 16, MFADE hidden width 32), 20
+epochs; the VGG loss only when its weights are already at hand (--vgg_weights or the
+torch hub cache), since the demo must run offline.
 """
 import importlib.util
 import os
 import shutil
 
 from data.cityscapes_dataset import CityscapesDataset
+from util.weights import hub_checkpoint_path
 
 # What first use generates (make_demo's defaults); a module constant so tests can shrink it.
 SCENES = {'num_train': 200, 'num_val': 20, 'width': 256, 'height': 128}
@@ -20,7 +24,12 @@ class DemoDataset(CityscapesDataset):
     def modify_commandline_options(parser, is_train):
         parser = CityscapesDataset.modify_commandline_options(parser, is_train)
         parser.set_defaults(label_nc=35, aspect_ratio=2.0, load_size=128, crop_size=128, preprocess_mode='fixed',
-                            batchSize=4, display_winsize=128, contain_dontcare_label=False)
+                            batchSize=4, display_winsize=128, contain_dontcare_label=False,
+                            ngf=16, nhidden=32)
+        if is_train:
+            parser.set_defaults(ndf=16, niter=20, display_freq=100, print_freq=25, save_epoch_freq=10)
+            if not parser.peek().vgg_weights and not os.path.isfile(hub_checkpoint_path('vgg19-dcbb9e9d.pth')):
+                parser.set_defaults(no_vgg_loss=True)
         return parser
 
     def get_paths(self, opt):

@@ -27,6 +27,7 @@ class Pix2PixModel(nn.Module):
         parser.add_argument('--num_upsampling_layers', default='normal', choices=('normal', 'more', 'most'),
                             help="'more'/'most' add upsampling steps to G_I (SPADE)")
         parser.add_argument('--ngf_lbp', type=int, default=None, help='width of G_L (default: --ngf)')
+        parser.add_argument('--nhidden', type=int, default=128, help='hidden width of the SPADE/MFADE branches')
         parser.add_argument('--lbp_temperature', type=float, default=1.0,
                             help='soft-LBP temperature, in gray levels (0..255 scale)')
         netG = parser.peek().netG

@@ -14,7 +14,7 @@ class MFADEResnetBlock(nn.Module):
     concat(S, L) when an LBP map is given (the '+ LBP generator' ablation).
     """
 
-    def __init__(self, fin, fout, norm_G, label_nc, use_lbp):
+    def __init__(self, fin, fout, norm_G, label_nc, use_lbp, nhidden=128):
         super().__init__()
         kind, param_free, ks = parse_adaptive(norm_G)
         self.learned_shortcut = fin != fout
@@ -31,9 +31,9 @@ class MFADEResnetBlock(nn.Module):
         self.mfade = kind == 'mfade'
         self.use_lbp = use_lbp
         if self.mfade:
-            make = lambda c: MFADE(c, label_nc, param_free, ks)
+            make = lambda c: MFADE(c, label_nc, param_free, ks, nhidden)
         else:
-            make = lambda c: SPADE(c, label_nc + int(use_lbp), param_free, ks)
+            make = lambda c: SPADE(c, label_nc + int(use_lbp), param_free, ks, nhidden)
         self.norm_0 = make(fin)
         self.norm_1 = make(fmiddle)
         if self.learned_shortcut:

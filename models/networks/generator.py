@@ -28,7 +28,7 @@ class ULBPGenerator(nn.Module):
             self.fc = nn.Linear(opt.z_dim, 16 * nf * self.sh * self.sw)
         else:
             self.fc = nn.Conv2d(opt.semantic_nc, 16 * nf, 3, padding=1)
-        block = lambda fin, fout: MFADEResnetBlock(fin, fout, opt.norm_G, opt.semantic_nc, use_lbp)
+        block = lambda fin, fout: MFADEResnetBlock(fin, fout, opt.norm_G, opt.semantic_nc, use_lbp, opt.nhidden)
         self.head_0 = block(16 * nf, 16 * nf)
         self.G_middle_0 = block(16 * nf, 16 * nf)
         self.G_middle_1 = block(16 * nf, 16 * nf)

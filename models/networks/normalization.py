@@ -14,7 +14,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from util.errors import UserError
 
-NHIDDEN = 128  # hidden width of the modulation branches, as SPADE
+NHIDDEN = 128  # default hidden width of the modulation branches, as SPADE (--nhidden)
 
 
 def param_free_norm(kind, channels):
@@ -57,10 +57,10 @@ def plain_norm_layer(norm_type):
 
 
 class SPADE(nn.Module):
-    def __init__(self, norm_nc, cond_nc, param_free='syncbatch', ks=3):
+    def __init__(self, norm_nc, cond_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN):
         super().__init__()
         self.param_free_norm = param_free_norm(param_free, norm_nc)
-        self.branch = ModulationBranch(cond_nc, norm_nc, ks)
+        self.branch = ModulationBranch(cond_nc, norm_nc, ks, nhidden)
 
     def forward(self, x, segmap):
         gamma, beta = self.branch(segmap)
@@ -70,9 +70,9 @@ class SPADE(nn.Module):
 class MFADE(SPADE):
     """SPADE's label branch plus an LBP branch; see the module docstring."""
 
-    def __init__(self, norm_nc, label_nc, param_free='syncbatch', ks=3):
-        super().__init__(norm_nc, label_nc, param_free, ks)
-        self.lbp_branch = ModulationBranch(1, norm_nc, ks)
+    def __init__(self, norm_nc, label_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN):
+        super().__init__(norm_nc, label_nc, param_free, ks, nhidden)
+        self.lbp_branch = ModulationBranch(1, norm_nc, ks, nhidden)
 
     def forward(self, x, segmap, lbp):
         gamma_s, beta_s = self.branch(segmap)
@@ -83,12 +83,12 @@ class MFADE(SPADE):
 class ModulationBranch(nn.Module):
     """a = ReLU(conv(cond)); γ = conv(a); β = conv(a). cond must already be at x's size."""
 
-    def __init__(self, cond_nc, norm_nc, ks):
+    def __init__(self, cond_nc, norm_nc, ks, nhidden=NHIDDEN):
         super().__init__()
         pw = ks // 2
-        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, NHIDDEN, ks, padding=pw), nn.ReLU())
-        self.mlp_gamma = nn.Conv2d(NHIDDEN, norm_nc, ks, padding=pw)
-        self.mlp_beta = nn.Conv2d(NHIDDEN, norm_nc, ks, padding=pw)
+        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, nhidden, ks, padding=pw), nn.ReLU())
+        self.mlp_gamma = nn.Conv2d(nhidden, norm_nc, ks, padding=pw)
+        self.mlp_beta = nn.Conv2d(nhidden, norm_nc, ks, padding=pw)
 
     def forward(self, cond):
         actv = self.mlp_shared(cond)
