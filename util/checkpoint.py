@@ -54,7 +54,7 @@ def load(path, opt, train):
 
 
 def rng_state():
-    state = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state()[1].astype(np.int64),
+    state = {'torch': torch.get_rng_state(), 'numpy': torch.from_numpy(np.random.get_state()[1].astype(np.int64)),
              'numpy_pos': int(np.random.get_state()[2]), 'python': repr(random.getstate())}
     if torch.cuda.is_available():
         state['cuda'] = torch.cuda.get_rng_state_all()
@@ -63,7 +63,7 @@ def rng_state():
 
 def set_rng_state(state):
     torch.set_rng_state(state['torch'])
-    np.random.set_state(('MT19937', state['numpy'].astype(np.uint32), state['numpy_pos']))
+    np.random.set_state(('MT19937', state['numpy'].numpy().astype(np.uint32), state['numpy_pos']))
     random.setstate(ast.literal_eval(state['python']))
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])

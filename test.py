@@ -1,0 +1,70 @@
+"""Synthesize the val split with a trained model: `python test.py [--name N --which_epoch E]`.
+
+Writes results/<name>/<phase>_<epoch>/index.html and images/<kind>/<stem>.png for kind in
+input_label (colourised), synthesized_image, synthesized_lbp, real_image, real_lbp and
+label_ids (the label map the model saw, as a PNG of ids: what evaluate.py scores against).
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+import data
+import util.checkpoint as ckpt
+from models import create_model
+from options.test_options import TestOptions
+from util.errors import exit_on_user_error
+from util.html import HTML
+from util.images import save_png, visuals
+
+
+def load_generators(model, opt):
+    state = ckpt.load(ckpt.path_of(opt, opt.which_epoch), opt, train=False)
+    for name, net in model.networks().items():
+        net.load_state_dict(state['networks'][name])
+    return model.eval()
+
+
+def save_sample(web_dir, stem, pictures, label_ids):
+    links = {}
+    for kind, picture in {**pictures, 'label_ids': label_ids}.items():
+        link = f'images/{kind}/{stem}.png'
+        os.makedirs(os.path.join(web_dir, 'images', kind), exist_ok=True)
+        save_png(picture, os.path.join(web_dir, link))
+        links[kind] = link
+    return links
+
+
+def main(args=None):
+    opt = TestOptions().parse(args)
+    torch.manual_seed(opt.seed)
+    model = load_generators(create_model(opt).to(opt.device), opt)
+    loader = data.create_dataloader(opt)
+    web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
+    page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')
+    done = 0
+    for batch in tqdm(loader, desc='test', dynamic_ncols=True):
+        if done >= opt.how_many:
+            break
+        generated = model(batch, mode='inference')
+        for i in range(len(batch['path'])):
+            if done >= opt.how_many:
+                break
+            sample = {k: v[i:i + 1] if torch.is_tensor(v) and v.dim() else v for k, v in batch.items()}
+            pictures = visuals(sample, {k: v[i:i + 1] if v is not None else None for k, v in generated.items()},
+                               opt.label_nc)
+            ids = batch['label'][i, 0].numpy()
+            ids = ids.astype(np.uint8 if ids.max() < 256 else np.uint16)
+            stem = os.path.splitext(os.path.basename(batch['path'][i]))[0]
+            links = save_sample(web_dir, stem, pictures, ids)
+            page.add_header(stem)
+            shown = [k for k in links if k != 'label_ids']
+            page.add_images([links[k] for k in shown], shown, width=opt.display_winsize)
+            done += 1
+    print(f"{done} images: {page.save()}")
+
+
+if __name__ == '__main__':
+    sys.exit(exit_on_user_error(main))

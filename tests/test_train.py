@@ -1,0 +1,182 @@
+"""train.py / test.py end to end on a tiny generated Cityscapes-format dataset."""
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import test as test_script
+import train
+import util.checkpoint as ckpt
+from util.errors import UserError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+spec = importlib.util.spec_from_file_location('make_demo', os.path.join(ROOT, 'datasets', 'make_demo.py'))
+make_demo_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_demo_module)
+
+
+@pytest.fixture(scope='module')
+def dataroot(tmp_path_factory):
+    root = tmp_path_factory.mktemp('city')
+    make_demo_module.make_demo(str(root), 'cityscapes', num_train=6, num_val=2, width=128, height=64, seed=3)
+    return str(root)
+
+
+def tiny(dataroot, ckdir, name='run', *extra):
+    return ['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir', str(ckdir),
+            '--name', name, '--crop_size', '64', '--load_size', '64', '--ngf', '4', '--ndf', '4',
+            '--nhidden', '8', '--batchSize', '2', '--nThreads', '0', '--gpu_ids', '-1', '--no_vgg_loss',
+            '--no_tf_log', '--display_freq', '1000', '--niter', '3', '--seed', '5', *extra]
+
+
+def weights(path):
+    state = torch.load(path, weights_only=True)
+    return state, {f'{k}.{n}': v for k, net in state['networks'].items() for n, v in net.items()}
+
+
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_resume_continues_exactly(dataroot, tmp_path):
+    # 3 batches per epoch: 2 + 2 resumes mid-epoch and then crosses into epoch 2.
+    train.main(tiny(dataroot, tmp_path, 'straight', '--max_iters', '4', '--use_vae'))
+    train.main(tiny(dataroot, tmp_path, 'resumed', '--max_iters', '2', '--use_vae'))
+    first, _ = weights(tmp_path / 'resumed' / 'latest.pth')
+    assert (first['epoch'], first['epoch_iter'], first['trainer']['iteration']) == (1, 2, 2)
+    train.main(tiny(dataroot, tmp_path, 'resumed', '--max_iters', '4', '--use_vae', '--continue_train'))
+    straight, ws = weights(tmp_path / 'straight' / 'latest.pth')
+    resumed, wr = weights(tmp_path / 'resumed' / 'latest.pth')
+    assert resumed['trainer']['iteration'] == 4 and resumed['epoch'] == 2
+    assert_same(ws, wr)
+    for opt in ('optimizer_G', 'optimizer_D'):
+        a, b = straight['trainer'][opt]['state'], resumed['trainer'][opt]['state']
+        assert all(torch.equal(a[i]['exp_avg'], b[i]['exp_avg']) for i in a)
+    assert torch.equal(straight['rng']['torch'], resumed['rng']['torch'])
+
+
+def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
+    for name in ('a', 'b'):
+        train.main(tiny(dataroot, tmp_path, name, '--max_iters', '2', '--tf_log', '--display_freq', '1'))
+    assert_same(weights(tmp_path / 'a' / 'latest.pth')[1], weights(tmp_path / 'b' / 'latest.pth')[1])
+    run = tmp_path / 'a'
+    assert any(f.startswith('events.out.tfevents') for f in os.listdir(run / 'logs'))
+    assert 'GAN_Feat' in (run / 'loss_log.txt').read_text()
+    page = (run / 'web' / 'index.html').read_text()
+    for kind in ('input_label', 'synthesized_image', 'synthesized_lbp', 'real_image', 'real_lbp'):
+        assert f'iter00000002_{kind}.png' in page
+        assert (run / 'web' / 'images' / f'epoch001_iter00000002_{kind}.png').is_file()
+    assert (run / 'opt.json').is_file() and (run / 'opt.txt').is_file()
+
+
+def test_epoch_checkpoints_and_lr_decay(dataroot, tmp_path):
+    train.main(tiny(dataroot, tmp_path, 'sched', '--niter', '1', '--niter_decay', '2', '--save_epoch_freq', '1'))
+    for which in ('1', '2', '3', 'latest'):
+        assert (tmp_path / 'sched' / f'{which}.pth').is_file()
+    state = torch.load(tmp_path / 'sched' / '2.pth', weights_only=True)
+    assert state['trainer']['lr'] == pytest.approx(0.0002 * 0.5)  # epoch 2 of niter 1 + decay 2
+    assert state['trainer']['optimizer_D']['param_groups'][0]['lr'] == pytest.approx(0.0002 * 0.5 * 2)
+
+
+def test_mismatched_options_on_resume_are_a_clear_error(dataroot, tmp_path):
+    train.main(tiny(dataroot, tmp_path, 'm', '--max_iters', '1'))
+    with pytest.raises(UserError, match=r'trained with --netG ulbp \(now spade\)'):
+        train.main(tiny(dataroot, tmp_path, 'm', '--max_iters', '2', '--continue_train', '--netG', 'spade'))
+    with pytest.raises(UserError, match=r'--ngf 4 \(now 8\)'):
+        test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir',
+                          str(tmp_path), '--name', 'm', '--crop_size', '64', '--load_size', '64', '--ngf', '8',
+                          '--nhidden', '8', '--gpu_ids', '-1'])
+
+
+def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_path, monkeypatch):
+    train.main(tiny(dataroot, tmp_path, 'nan', '--max_iters', '1'))
+    before = weights(tmp_path / 'nan' / 'latest.pth')[1]
+    from models.pix2pix_model import Pix2PixModel
+    real = Pix2PixModel.compute_generator_loss
+
+    def poisoned(self, semantics, image):
+        losses, fake = real(self, semantics, image)
+        losses['LBP_L1'] = losses['LBP_L1'] * float('nan')
+        return losses, fake
+    monkeypatch.setattr(Pix2PixModel, 'compute_generator_loss', poisoned)
+    with pytest.raises(UserError, match=r'iteration 2: loss LBP_L1 is nan'):
+        train.main(tiny(dataroot, tmp_path, 'nan', '--max_iters', '3', '--continue_train', '--save_latest_freq', '1'))
+    assert_same(before, weights(tmp_path / 'nan' / 'latest.pth')[1])
+
+
+def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / 'x' / 'latest.pth')
+    ckpt.save(path, {'v': torch.tensor(1)})
+
+    def dies_halfway(obj, f):
+        with open(f, 'wb') as out:
+            out.write(b'partial')
+        raise KeyboardInterrupt
+    monkeypatch.setattr(torch, 'save', dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.save(path, {'v': torch.tensor(2)})
+    assert torch.load(path, weights_only=True)['v'].item() == 1
+
+
+def test_sigterm_saves_latest_and_exits_cleanly(dataroot, tmp_path):
+    proc = subprocess.Popen([sys.executable, 'train.py', *tiny(dataroot, tmp_path, 'sig', '--niter', '1000',
+                                                              '--print_freq', '1')],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp_path / 'sig' / 'loss_log.txt'
+    deadline = time.time() + 120
+    while time.time() < deadline and (not log.exists() or 'iters: 2,' not in log.read_text()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    assert 'stopped by signal' in out
+    state = torch.load(tmp_path / 'sig' / 'latest.pth', weights_only=True)
+    assert state['trainer']['iteration'] >= 2
+
+
+def test_test_py_writes_results_page(dataroot, tmp_path):
+    train.main(tiny(dataroot, tmp_path, 'res', '--max_iters', '1'))
+    results = tmp_path / 'results'
+    test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir', str(tmp_path),
+                      '--name', 'res', '--crop_size', '64', '--load_size', '64', '--ngf', '4', '--nhidden', '8',
+                      '--gpu_ids', '-1', '--results_dir', str(results), '--nThreads', '0'])
+    web = results / 'res' / 'val_latest'
+    page = (web / 'index.html').read_text()
+    stems = sorted(os.path.splitext(f)[0] for f in os.listdir(web / 'images' / 'synthesized_image'))
+    assert len(stems) == 2
+    from PIL import Image
+    import numpy as np
+    for kind in ('input_label', 'synthesized_image', 'synthesized_lbp', 'real_image', 'label_ids'):
+        img = Image.open(web / 'images' / kind / f'{stems[0]}.png')
+        assert img.size == (64, 32)
+        if kind != 'label_ids':
+            assert f'images/{kind}/{stems[0]}.png' in page
+    ids = np.asarray(Image.open(web / 'images' / 'label_ids' / f'{stems[0]}.png'))
+    assert ids.max() < 35 and len(np.unique(ids)) > 2
+
+
+def test_missing_checkpoint_names_the_path(dataroot, tmp_path):
+    with pytest.raises(UserError, match=r'no checkpoint at .*nobody.*latest\.pth'):
+        test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir',
+                          str(tmp_path), '--name', 'nobody', '--gpu_ids', '-1'])
+
+
+def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
+    torchrun = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29533']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    proc = subprocess.run([*torchrun, 'tests/ddp_worker.py', str(tmp_path),
+                           *tiny(dataroot, tmp_path, 'ddp', '--max_iters', '2', '--batchSize', '1')],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    a = torch.load(tmp_path / 'rank0.pth', weights_only=True)
+    b = torch.load(tmp_path / 'rank1.pth', weights_only=True)
+    assert_same({k: v for k, v in a.items() if 'running' not in k and 'num_batches' not in k},
+                {k: v for k, v in b.items() if 'running' not in k and 'num_batches' not in k})
+    assert torch.load(tmp_path / 'ddp' / 'latest.pth', weights_only=True)['trainer']['iteration'] == 2
