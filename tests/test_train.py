@@ -9,7 +9,6 @@ import time
 import pytest
 import torch
 
-import test as test_script
 import train
 import util.checkpoint as ckpt
 from util.errors import UserError
@@ -18,6 +17,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = importlib.util.spec_from_file_location('make_demo', os.path.join(ROOT, 'datasets', 'make_demo.py'))
 make_demo_module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_demo_module)
+# test.py by path: `import test` could find the standard library's test package instead.
+spec = importlib.util.spec_from_file_location('test_script', os.path.join(ROOT, 'test.py'))
+test_script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(test_script)
 
 
 @pytest.fixture(scope='module')
