@@ -183,3 +183,11 @@ def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
     assert_same({k: v for k, v in a.items() if 'running' not in k and 'num_batches' not in k},
                 {k: v for k, v in b.items() if 'running' not in k and 'num_batches' not in k})
     assert torch.load(tmp_path / 'ddp' / 'latest.pth', weights_only=True)['trainer']['iteration'] == 2
+
+
+def test_bf16_autocast_step_on_cpu(dataroot, tmp_path):
+    train.main(tiny(dataroot, tmp_path, 'bf16', '--max_iters', '1', '--amp', 'bf16'))
+    _, w = weights(tmp_path / 'bf16' / 'latest.pth')
+    assert all(torch.isfinite(v).all() for v in w.values() if v.is_floating_point())
+    with pytest.raises(UserError, match='--amp fp16 needs CUDA'):
+        train.main(tiny(dataroot, tmp_path, 'fp16', '--max_iters', '1', '--amp', 'fp16'))
