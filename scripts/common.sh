@@ -1,0 +1,236 @@
+# Shared helpers of scripts/{cityscapes,ade20k,coco,demo_table}.sh; source it, do not run it.
+#
+# Every check fails with ONE line on stderr ("<script>: error: ...") and exit status 1, so a
+# missing dataset folder or weight file is caught before hours of training, not after.
+#
+# Environment read here (all optional):
+#   GPUS          processes/GPUs for training (torchrun when > 1; default 1)
+#   VGG_WEIGHTS   vgg19-dcbb9e9d.pth (default: the torch hub cache); NO_VGG=1 trains without VGG loss
+#   FID_WEIGHTS   pt_inception-2015-12-05-6726825d.pth (default: the torch hub cache)
+#   SEG_WEIGHTS   the dataset's segmenter weights (default: the torch hub cache)
+#   DOWNLOAD=1    skip the weight checks and let train.py / evaluate.py download missing files
+#   NTHREADS      data-loader workers per process (default 4)
+#   PYTHON        interpreter (default python)
+#   DRY_RUN=1     print the train/test/evaluate commands (one per line, "+ " first) instead of running them
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPT_NAME="$(basename "$0")"
+PYTHON="${PYTHON:-python}"
+
+die() {
+    echo "$SCRIPT_NAME: error: $*" >&2
+    exit 1
+}
+
+# run_cmd CMD...: run it, or print it under DRY_RUN=1.
+run_cmd() {
+    if [[ "${DRY_RUN:-0}" == 1 ]]; then
+        echo "+ $*"
+    else
+        "$@"
+    fi
+}
+
+# require_dir DIR WHAT LAYOUT DOWNLOAD_HINT
+require_dir() {
+    local dir=$1 what=$2 layout=$3 hint=$4
+    [[ -d "$dir" ]] || die "$what folder '$dir' not found; expected layout: $layout; $hint"
+    return 0
+}
+
+# The torch hub checkpoint folder, where torchvision-style downloads land: what
+# `python -c 'import torch; print(torch.hub.get_dir())'`/checkpoints prints, computed the way
+# torch does (TORCH_HOME, else $XDG_CACHE_HOME/torch, else ~/.cache/torch) without starting Python.
+hub_checkpoints() {
+    local home="${TORCH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/torch}"
+    echo "${home/#\~/$HOME}/hub/checkpoints"
+}
+
+# require_weight WHAT ENV_VAR FILENAME URL [OFF_HINT]
+# The file is $ENV_VAR when that is set, else <torch hub dir>/checkpoints/FILENAME.
+require_weight() {
+    local what=$1 var=$2 file=$3 url=$4 off=${5:-}
+    local given="${!var:-}"
+    if [[ -n "$given" ]]; then
+        [[ -e "$given" ]] || die "$what: $var=$given does not exist (download $file from $url)${off:+; $off}"
+        return 0
+    fi
+    [[ "${DOWNLOAD:-0}" == 1 ]] && return 0
+    local cached
+    cached="$(hub_checkpoints)/$file"
+    [[ -f "$cached" ]] || die "$what: $file not found at $cached; download it from $url and put it there or set $var=PATH (DOWNLOAD=1 lets the Python code fetch it)${off:+; $off}"
+    return 0
+}
+
+require_vgg() {
+    [[ "${NO_VGG:-0}" == 1 ]] && return 0
+    require_weight "VGG19 perceptual loss (training)" VGG_WEIGHTS vgg19-dcbb9e9d.pth \
+        https://download.pytorch.org/models/vgg19-dcbb9e9d.pth "or NO_VGG=1 to train without the VGG loss"
+}
+
+require_inception() {
+    require_weight "FID/KID (evaluation)" FID_WEIGHTS pt_inception-2015-12-05-6726825d.pth \
+        https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
+}
+
+# require_checkpoint NAME: test needs a trained model.
+require_checkpoint() {
+    local path="$REPO_ROOT/checkpoints/$1/latest.pth"
+    [[ -f "$path" ]] || die "no checkpoint checkpoints/$1/latest.pth: train it first ($SCRIPT_NAME train)"
+}
+
+# require_results NAME: eval needs test.py's images.
+require_results() {
+    local path="$REPO_ROOT/results/$1/val_latest/images/synthesized_image"
+    [[ -d "$path" ]] || die "no results/$1/val_latest/images/: run the test mode first ($SCRIPT_NAME test)"
+}
+
+# VGG_ARGS / EVAL_ARGS: options for the weight files passed through from the environment.
+set_weight_args() {
+    VGG_ARGS=()
+    if [[ "${NO_VGG:-0}" == 1 ]]; then
+        VGG_ARGS=(--no_vgg_loss)
+    elif [[ -n "${VGG_WEIGHTS:-}" ]]; then
+        VGG_ARGS=(--vgg_weights "$VGG_WEIGHTS")
+    fi
+    EVAL_ARGS=()
+    [[ -n "${FID_WEIGHTS:-}" ]] && EVAL_ARGS+=(--fid_weights "$FID_WEIGHTS")
+    [[ -n "${SEG_WEIGHTS:-}" ]] && EVAL_ARGS+=(--seg_weights "$SEG_WEIGHTS")
+    return 0
+}
+
+# The four ablation rows of the paper (METHOD.md) as options; the suffix is the experiment name's.
+# ablation_args ROW [test]: test.py has no discriminator options, so `test` leaves --no_lbp_D out.
+ABLATIONS=(spade lbpgen mfade ulbpgan)
+ablation_args() {
+    local no_d=--no_lbp_D
+    [[ "${2:-}" == test ]] && no_d=
+    case $1 in
+        spade) echo --netG spade ;;                                              # SPADE baseline
+        lbpgen) echo --netG ulbp --norm_G spectralspadesyncbatch3x3 $no_d ;;     # + LBP generator (SPADE on concat(S, L))
+        mfade) echo --netG ulbp $no_d ;;                                         # + MFADE
+        ulbpgan) echo --netG ulbp ;;                                             # + unified LBP discriminator (full)
+        *) die "unknown ablation row '$1'" ;;
+    esac
+}
+
+# per_process_batch GLOBAL: the global batch split over $GPUS processes (batchSize is per process).
+per_process_batch() {
+    local global=$1 gpus=${GPUS:-1}
+    [[ "$gpus" =~ ^[1-9][0-9]*$ ]] || die "GPUS=$gpus: must be a positive integer"
+    (( global % gpus == 0 )) || die "GPUS=$gpus does not divide the global batch size $global"
+    echo $(( global / gpus ))
+}
+
+# run_train NAME FINAL_EPOCH ARGS...: python train.py (torchrun with GPUS > 1), resumable:
+# skipped when checkpoints/NAME/<FINAL_EPOCH>.pth exists, --continue_train when latest.pth does.
+run_train() {
+    local name=$1 final=$2
+    shift 2
+    local dir="$REPO_ROOT/checkpoints/$name" gpus=${GPUS:-1} resume=()
+    if [[ -f "$dir/$final.pth" ]]; then
+        echo "== $name: already trained ($dir/$final.pth); delete it to train again"
+        return 0
+    fi
+    [[ -f "$dir/latest.pth" ]] && resume=(--continue_train)
+    echo "== train $name${resume:+ (resuming: --continue_train)}"
+    if (( gpus > 1 )); then
+        run_cmd torchrun --standalone --nproc_per_node "$gpus" train.py --name "$name" \
+            --gpu_ids "$(seq -s, 0 $((gpus - 1)))" "${resume[@]}" "$@"
+    else
+        run_cmd "$PYTHON" train.py --name "$name" "${resume[@]}" "$@"
+    fi
+}
+
+# print_table NAME...: one markdown table from results/NAME/val_latest/metrics.json.
+print_table() {
+    "$PYTHON" - "$REPO_ROOT/results" "$@" <<'EOF'
+import json, os, sys
+root, names = sys.argv[1], sys.argv[2:]
+def cell(m, key, spec, scale=1.0, note=None):
+    v = m.get(key)
+    if v is not None:
+        return format(v * scale, spec)
+    notes = m.get('notes', {})
+    why = notes.get(note or key) or (notes.get('fid') if key == 'kid' else None) or 'n/a'
+    return why.split(' (')[0]  # "n/a: weights missing (long path...)" -> "n/a: weights missing"
+print('| model | mIoU | acc | LBP dist | FID | KID |')
+print('| --- | --- | --- | --- | --- | --- |')
+for name in names:
+    path = os.path.join(root, name, 'val_latest', 'metrics.json')
+    if not os.path.isfile(path):
+        print(f'| {name} | not evaluated | | | | |')
+        continue
+    with open(path) as f:
+        m = json.load(f)
+    print(f"| {name} | {cell(m, 'miou', '.1f', 100, 'seg')} | {cell(m, 'accuracy', '.1f', 100, 'seg')} | "
+          f"{cell(m, 'lbp_distance', '.4f')} | {cell(m, 'fid', '.2f')} | {cell(m, 'kid', '.4f')} |")
+EOF
+}
+
+# dataset_main [MODE]: the driver of cityscapes.sh / ade20k.sh / coco.sh. The calling script sets
+#   DATASET, DATAROOT, GLOBAL_BATCH, NITER, NITER_DECAY, DATA_ARGS (array of dataset options)
+# and defines check_split train|val (require_dir on the split's folders) and require_segmenter.
+# Modes: train / test / eval the full model <dataset>_ulbpgan; all = the three in turn;
+# ablation = all of it for the four rows <dataset>_{spade,lbpgen,mfade,ulbpgan}.
+# Every file a mode needs is checked before anything runs.
+dataset_main() {
+    local mode=${1:-all} steps rows=(ulbpgan) row step
+    case $mode in
+        train | test | eval) steps=("$mode") ;;
+        all | ablation) steps=(train test eval) ;;
+        *) die "mode '$mode': choose train, test, eval, ablation or all" ;;
+    esac
+    if [[ $mode == ablation ]]; then rows=("${ABLATIONS[@]}"); fi
+    set_weight_args
+
+    for step in "${steps[@]}"; do
+        case $step in
+            train) check_split train; require_vgg; per_process_batch "$GLOBAL_BATCH" >/dev/null ;;
+            test) check_split val ;;
+            eval) require_inception; require_segmenter ;;
+        esac
+    done
+    for row in "${rows[@]}"; do
+        if [[ $mode == test ]]; then require_checkpoint "${DATASET}_$row"; fi
+        if [[ $mode == eval ]]; then require_results "${DATASET}_$row"; fi
+    done
+
+    local batch names=()
+    batch=$(per_process_batch "$GLOBAL_BATCH")
+    for row in "${rows[@]}"; do
+        local name="${DATASET}_$row"
+        names+=("$name")
+        # shellcheck disable=SC2046  # the option lists are single words
+        for step in "${steps[@]}"; do
+            case $step in
+                train)
+                    run_train "$name" $((NITER + NITER_DECAY)) --dataset_mode "$DATASET" --dataroot "$DATAROOT" \
+                        "${DATA_ARGS[@]}" $(ablation_args "$row") --batchSize "$batch" --niter "$NITER" \
+                        --niter_decay "$NITER_DECAY" --nThreads "${NTHREADS:-4}" "${VGG_ARGS[@]}" ;;
+                test)
+                    echo "== test $name"
+                    run_cmd "$PYTHON" test.py --name "$name" --dataset_mode "$DATASET" --dataroot "$DATAROOT" \
+                        "${DATA_ARGS[@]}" $(ablation_args "$row" test) --which_epoch latest \
+                        --nThreads "${NTHREADS:-4}" ;;
+                eval)
+                    echo "== evaluate $name"
+                    run_cmd "$PYTHON" evaluate.py --name "$name" --dataset_mode "$DATASET" --which_epoch latest \
+                        "${EVAL_ARGS[@]}" ;;
+            esac
+        done
+    done
+    if [[ " ${steps[*]} " == *" eval "* && "${DRY_RUN:-0}" != 1 ]]; then
+        echo
+        print_table "${names[@]}"
+    fi
+}
+
+# Paths given in the environment are relative to where the script was called from.
+for _var in DATAROOT VGG_WEIGHTS FID_WEIGHTS SEG_WEIGHTS; do
+    if [[ -n "${!_var:-}" && "${!_var}" != /* ]]; then
+        printf -v "$_var" '%s' "$PWD/${!_var}"
+    fi
+done
+unset _var
+cd "$REPO_ROOT"

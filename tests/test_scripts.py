@@ -1,0 +1,138 @@
+"""The shell scripts: syntax, and the per-dataset scripts stop before any training when a folder or
+weight file is missing, with a non-zero exit and a message naming what is missing."""
+import glob
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(ROOT, 'scripts')
+DATASETS = ('cityscapes', 'ade20k', 'coco')
+# The first folder each script looks for inside an existing but empty DATAROOT (mode all = train first).
+FIRST_MISSING = {'cityscapes': 'leftImg8bit/train', 'ade20k': 'images/training', 'coco': 'train_img'}
+# Enough of each dataset's layout for the data checks to pass.
+LAYOUT = {'cityscapes': ('leftImg8bit/train', 'gtFine/train', 'leftImg8bit/val', 'gtFine/val'),
+          'ade20k': ('images/training', 'annotations/training', 'images/validation', 'annotations/validation'),
+          'coco': ('train_img', 'train_label', 'train_inst', 'val_img', 'val_label', 'val_inst')}
+
+
+def run(dataset, tmp_path, *args, **env):
+    """Run scripts/<dataset>.sh from tmp_path with a clean environment and an empty torch hub."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ('DATAROOT', 'GPUS', 'VGG_WEIGHTS', 'FID_WEIGHTS', 'SEG_WEIGHTS', 'NO_VGG', 'DOWNLOAD',
+                         'NO_INSTANCE')}
+    base['TORCH_HOME'] = str(tmp_path / 'torch_home')  # no weight file can be found there
+    base.update({k: str(v) for k, v in env.items()})
+    return subprocess.run(['bash', os.path.join(SCRIPTS, f'{dataset}.sh'), *args], cwd=tmp_path, env=base,
+                          capture_output=True, text=True, timeout=60)
+
+
+def make_layout(root, dataset):
+    for sub in LAYOUT[dataset]:
+        (root / sub).mkdir(parents=True)
+
+
+def assert_fails(result, *needles):
+    assert result.returncode != 0, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, no traceback
+    assert '== train' not in result.stdout, 'started training'
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_bash_syntax():
+    scripts = sorted(glob.glob(os.path.join(SCRIPTS, '*.sh')))
+    assert len(scripts) >= 5
+    for script in scripts:
+        result = subprocess.run(['bash', '-n', script], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script}: {result.stderr}"
+
+
+@pytest.mark.parametrize('dataset', DATASETS)
+def test_empty_dataroot_fails_naming_the_folder(dataset, tmp_path):
+    root = tmp_path / 'data'
+    root.mkdir()
+    result = run(dataset, tmp_path, DATAROOT=root)
+    assert_fails(result, str(root / FIRST_MISSING[dataset]), 'expected layout')
+
+
+@pytest.mark.parametrize('dataset', DATASETS)
+def test_missing_dataroot_fails(dataset, tmp_path):
+    result = run(dataset, tmp_path, 'train', DATAROOT='no/such/folder')  # relative to the caller
+    assert_fails(result, str(tmp_path / 'no/such/folder'), 'not found')
+
+
+def test_missing_vgg_weights_fail_before_training(tmp_path):
+    make_layout(tmp_path / 'data', 'cityscapes')
+    result = run('cityscapes', tmp_path, 'train', DATAROOT=tmp_path / 'data')
+    assert_fails(result, 'vgg19-dcbb9e9d.pth', 'NO_VGG=1')
+
+
+def test_missing_eval_weights_fail_before_training(tmp_path):
+    make_layout(tmp_path / 'data', 'ade20k')
+    result = run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1)
+    assert_fails(result, 'pt_inception-2015-12-05-6726825d.pth')
+    result = run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1,
+                 FID_WEIGHTS=tmp_path / 'missing.pth')
+    assert_fails(result, str(tmp_path / 'missing.pth'))
+
+
+def test_coco_without_instance_maps_needs_no_inst_folders(tmp_path):
+    root = tmp_path / 'data'
+    for sub in ('train_img', 'train_label'):
+        (root / sub).mkdir(parents=True)
+    assert_fails(run('coco', tmp_path, 'train', DATAROOT=root), str(root / 'train_inst'))
+    # with NO_INSTANCE=1 the data check passes and the VGG check is next
+    assert_fails(run('coco', tmp_path, 'train', DATAROOT=root, NO_INSTANCE=1), 'vgg19-dcbb9e9d.pth')
+
+
+def test_bad_mode_and_gpus(tmp_path):
+    assert_fails(run('coco', tmp_path, 'bogus'), "mode 'bogus'")
+    make_layout(tmp_path / 'data', 'cityscapes')
+    assert_fails(run('cityscapes', tmp_path, 'train', DATAROOT=tmp_path / 'data', NO_VGG=1, GPUS=3),
+                 'GPUS=3', '16')
+
+
+SEGMENTER_FILES = {'cityscapes': ('drn-d-105_ms_cityscapes.pth',),
+                   'ade20k': ('ade20k-resnet101-upernet_encoder_epoch_50.pth',
+                              'ade20k-resnet101-upernet_decoder_epoch_50.pth'),
+                   'coco': ('deeplabv2_resnet101_msc-cocostuff164k-100000.pth',)}
+
+
+@pytest.mark.parametrize('dataset', DATASETS)
+def test_ablation_commands_parse(dataset, tmp_path):
+    """DRY_RUN=1 prints the 4 x (train, test, evaluate) commands; train.py / test.py / evaluate.py accept them."""
+    import evaluate
+    from options.test_options import TestOptions
+    from options.train_options import TrainOptions
+    make_layout(tmp_path / 'data', dataset)
+    hub = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    hub.mkdir(parents=True)
+    for name in ('vgg19-dcbb9e9d.pth', 'pt_inception-2015-12-05-6726825d.pth') + SEGMENTER_FILES[dataset]:
+        (hub / name).touch()
+    result = run(dataset, tmp_path, 'ablation', DATAROOT=tmp_path / 'data', DRY_RUN=1, GPUS=2)
+    assert result.returncode == 0, result.stderr
+    commands = [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')]
+    assert len(commands) == 12
+    names = set()
+    for cmd in commands:
+        script = next(w for w in cmd if w.endswith('.py'))
+        args = cmd[cmd.index(script) + 1:]
+        names.add(args[args.index('--name') + 1])
+        if script == 'train.py':
+            assert cmd[0] == 'torchrun' and '--nproc_per_node' in cmd
+            opt = TrainOptions().parse(args)
+            assert opt.batchSize * 2 == (16 if dataset == 'cityscapes' else 32)
+            assert opt.niter + opt.niter_decay == (100 if dataset == 'coco' else 200)
+            if opt.name.endswith('_spade'):
+                assert opt.netG == 'spade'
+            else:
+                assert opt.netG == 'ulbp' and opt.no_lbp_D == (not opt.name.endswith('_ulbpgan'))
+                assert opt.norm_G.startswith('spectralspade' if opt.name.endswith('_lbpgen') else 'spectralmfade')
+        elif script == 'test.py':
+            TestOptions().parse(args)
+        else:
+            evaluate.parse_args(args)
+    assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan')}
