@@ -68,33 +68,8 @@ fi
 
 EVAL=(--dataset_mode demo --which_epoch latest --segmenter small --seg_weights "$SEG_WEIGHTS" --allow_missing)
 [[ -n "${FID_WEIGHTS:-}" ]] && EVAL+=(--fid_weights "$FID_WEIGHTS")
-# test.py (util/images.visuals) saves synthesized_lbp as a 3-channel gray PNG while evaluate.py reads
-# it as one channel of codes and fails on the shape. Until the two agree, store one channel: lossless
-# (the three are equal) and a no-op once test.py writes single-channel maps.
-gray_lbp_maps() {
-    "$PYTHON" - "$@" <<'EOF'
-import os, sys
-import numpy as np
-from PIL import Image
-for folder in sys.argv[1:]:
-    if not os.path.isdir(folder):
-        continue
-    changed = 0
-    for f in sorted(os.listdir(folder)):
-        path = os.path.join(folder, f)
-        img = Image.open(path)
-        if img.mode == 'RGB':
-            a = np.asarray(img)
-            if (a == a[..., :1]).all():
-                Image.fromarray(np.ascontiguousarray(a[..., 0])).save(path)
-                changed += 1
-    if changed:
-        print(f"{folder}: {changed} RGB LBP maps stored as one channel (test.py/evaluate.py format mismatch)")
-EOF
-}
 
 for name in "${NAMES[@]}"; do
-    gray_lbp_maps "results/$name/val_latest/images/synthesized_lbp"
     stamp "evaluate $name"
     "$PYTHON" evaluate.py --name "$name" "${EVAL[@]}"
 done

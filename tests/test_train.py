@@ -1,5 +1,6 @@
 """train.py / test.py end to end on a tiny generated Cityscapes-format dataset."""
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -163,6 +164,13 @@ def test_test_py_writes_results_page(dataroot, tmp_path):
             assert f'images/{kind}/{stems[0]}.png' in page
     ids = np.asarray(Image.open(web / 'images' / 'label_ids' / f'{stems[0]}.png'))
     assert ids.max() < 35 and len(np.unique(ids)) > 2
+    assert Image.open(web / 'images' / 'synthesized_lbp' / f'{stems[0]}.png').mode == 'L'  # the codes
+    # evaluate.py reads what test.py wrote
+    import evaluate
+    evaluate.main(['--name', 'res', '--results_dir', str(results), '--dataset_mode', 'cityscapes', '--no_fid',
+                   '--no_seg', '--gpu_ids', '-1'])
+    metrics = json.loads((web / 'metrics.json').read_text())
+    assert metrics['num_images'] == 2 and 0 < metrics['lbp_distance'] < 1 and 0 < metrics['lbp_map_distance'] < 1
 
 
 def test_missing_checkpoint_names_the_path(dataroot, tmp_path):

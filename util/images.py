@@ -5,9 +5,9 @@ from PIL import Image
 
 
 def tensor2im(image):
-    """3×H×W (or 1×H×W, e.g. an LBP map) in [-1, 1] -> H×W×3 uint8."""
+    """3×H×W in [-1, 1] -> H×W×3 uint8; 1×H×W (an LBP map) -> H×W uint8, i.e. its codes 0..255."""
     arr = ((image.detach().float().clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
-    return np.repeat(arr, 3, 0).transpose(1, 2, 0) if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
+    return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
 def colormap(n):

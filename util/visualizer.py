@@ -36,7 +36,7 @@ class Visualizer:
     def display(self, visuals, epoch, iteration):
         if self.writer:
             for title, picture in visuals.items():
-                self.writer.add_image(title, picture, iteration, dataformats='HWC')
+                self.writer.add_image(title, picture, iteration, dataformats='HWC' if picture.ndim == 3 else 'HW')
             self.writer.flush()
         if self.opt.no_html:
             return
