@@ -67,31 +67,34 @@ def _hard_bits(gray):
     """
     axis, diag = _neighbour_diffs(gray)
     codes = sum((d >= 0).to(gray.dtype) * 2 ** p for p, d in axis.items())
-    ties = torch.zeros_like(gray, dtype=torch.uint8)
+    ties = torch.zeros_like(gray)  # summed in float: fused kernels vectorise it, uint8 bit ops not
     for p, (corner, sides) in diag.items():
         tie = (corner == 0) & (sides == 0)
         codes = codes + ((_W_CORNER * corner + _W_SIDE * sides > 0) | tie).to(gray.dtype) * 2 ** p
-        ties = ties | ((tie & (axis[_DIAG_SIDES[p // 2][0]] != 0)).to(torch.uint8) << p)
+        ties = ties + (tie & (axis[_DIAG_SIDES[p // 2][0]] != 0)).to(gray.dtype) * 2 ** p
+    ties = ties.to(torch.uint8)
     return codes, ties
 
 
 def lbp_codes(gray):
     """N×1×H×W 8-bit gray levels (as float) -> N×1×H×W hard LBP codes 0..255 (float)."""
     codes, ties = _hard_bits(gray)
-    return _resolve_ties(gray, codes, ties, lambda c: c, lambda c: c)
+    fix = _lost_bits(gray, ties)
+    if fix:
+        codes[fix[0]] -= fix[1]
+    return codes
 
 
-def _resolve_ties(gray, out, ties, to_code, from_code):
-    """Clear the sloped-tie bits scikit-image leaves unset; out holds codes as from_code(code)."""
-    if ties.any():  # rare: only where a corner equals the centre between a rising and a falling side
-        n, _, r, c = ties.nonzero(as_tuple=True)
-        t = ties[n, 0, r, c].long()
-        lost = torch.zeros_like(t)
-        for j, p in enumerate((1, 3, 5, 7)):
-            hit = ((t >> p) & 1).bool()
-            lost[hit] += (~_skimage_ties(gray, j, n[hit], r[hit], c[hit])).long() << p
-        out[n, 0, r, c] = from_code(torch.round(to_code(out[n, 0, r, c])) - lost.to(out.dtype))
-    return out
+def _lost_bits(gray, ties):
+    """-> (pixel index, value of the sloped-tie bits scikit-image leaves unset there), or None."""
+    if not ties.any():  # ties only where a corner equals the centre between a rising and a falling side
+        return None
+    n, _, r, c = ties.nonzero(as_tuple=True)
+    t, lost = ties[n, 0, r, c].long(), torch.zeros_like(n)
+    for j, p in enumerate((1, 3, 5, 7)):
+        hit = ((t >> p) & 1).bool()
+        lost[hit] += (~_skimage_ties(gray, j, n[hit], r[hit], c[hit])).long() << p
+    return (n, 0, r, c), lost.to(torch.float32)
 
 
 def _skimage_ties(gray, j, n, r, c):
@@ -121,7 +124,10 @@ def lbp_hard(images):
     """N×3×H×W images in [-1, 1] -> N×1×H×W LBP map in [-1, 1] (code / 127.5 - 1). No gradient."""
     with torch.no_grad(), _float32(images):
         gray, lbp, ties = _hard_impl(images)
-        return _resolve_ties(gray, lbp, ties, lambda m: (m + 1) * 127.5, lambda c: c / 127.5 - 1)
+        fix = _lost_bits(gray, ties)
+        if fix:
+            lbp[fix[0]] = (torch.round((lbp[fix[0]] + 1) * 127.5) - fix[1]) / 127.5 - 1
+        return lbp
 
 
 def _hard(images):
