@@ -25,6 +25,7 @@ from evaluation.segmentation import CITYSCAPES_CLASSES, IGNORE, cityscapes_train
 from evaluation.segmenters import small_checkpoint  # noqa: E402
 from evaluation.segmenters.small import SmallUNet  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
+from util import checkpoint  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 
 
@@ -70,13 +71,6 @@ def batches(loader):
         epoch += 1
 
 
-def save_atomic(obj, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def train(args, opt):
     num_classes = CITYSCAPES_CLASSES if opt.dataset_mode == 'cityscapes' else opt.label_nc
     torch.manual_seed(opt.seed)
@@ -94,7 +88,7 @@ def train(args, opt):
         loss.backward()
         optimizer.step()
         bar.set_postfix(loss=f'{loss.item():.3f}')
-    save_atomic(small_checkpoint(net.cpu(), num_classes, opt.dataset_mode), args.out)
+    checkpoint.save(args.out, small_checkpoint(net.cpu(), num_classes, opt.dataset_mode))
     print(f"saved {args.out} ({num_classes} classes); use it with "
           f"python evaluate.py --dataset_mode {opt.dataset_mode} --segmenter small --seg_weights {args.out}")
     return net

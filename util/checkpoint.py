@@ -30,7 +30,7 @@ def arch_options(opt, train=True):
 
 def save(path, state):
     """Write to path.tmp, then rename: a kill mid-write leaves the previous file intact."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + '.tmp'
     torch.save(state, tmp)
     os.replace(tmp, path)
