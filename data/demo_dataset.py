@@ -1,22 +1,21 @@
 """The demo: small generated street scenes read through the real Cityscapes code.
 
 On first use (--dataroot missing or empty) the scenes are generated there by
-datasets/make_demo.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
+data/demo_scenes.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
 reuse them. Defaults suit a quick CPU run (`python train.py` in ~10 minutes on 2 cores):
 128x64 images, batches of 4, a narrow model (ngf/ndf 16, MFADE hidden width 32), 20
 epochs; the VGG loss only when its weights are already at hand (--vgg_weights or the
 torch hub cache), since the demo must run offline.
 """
-import importlib.util
 import os
 import shutil
 
 from data.cityscapes_dataset import CityscapesDataset
+from data.demo_scenes import make_demo
 from util.weights import hub_checkpoint_path
 
 # What first use generates (make_demo's defaults); a module constant so tests can shrink it.
 SCENES = {'num_train': 200, 'num_val': 20, 'width': 256, 'height': 128}
-MAKE_DEMO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'datasets', 'make_demo.py')
 
 
 class DemoDataset(CityscapesDataset):
@@ -40,13 +39,10 @@ class DemoDataset(CityscapesDataset):
 
 def generate(root):
     """Write the demo scenes to `root`; safe when several processes (torchrun ranks) race."""
-    print(f"demo data not found in {root}: generating it with datasets/make_demo.py (takes a few seconds)")
-    spec = importlib.util.spec_from_file_location('make_demo', MAKE_DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    print(f"demo data not found in {root}: generating it with data/demo_scenes.py (takes a few seconds)")
     # Build next to root and rename into place, so no process ever sees half the files.
     tmp = f"{os.path.normpath(root)}.tmp{os.getpid()}"
-    module.make_demo(tmp, fmt='cityscapes', **SCENES)
+    make_demo(tmp, fmt='cityscapes', **SCENES)
     try:
         os.replace(tmp, root)
     except OSError:  # another process got there first (root is no longer empty)

@@ -1,6 +1,5 @@
 """Tests of data/: every dataset mode on tiny generated data, transforms, input checks, loader."""
 import filecmp
-import importlib.util
 import os
 import shutil
 
@@ -13,15 +12,11 @@ from scipy import ndimage
 import data
 import data.demo_dataset
 from data.base_dataset import get_params, sample_generator, transform_image, transform_label
+from data.demo_scenes import make_demo
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from util.errors import UserError
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location('make_demo', os.path.join(ROOT, 'datasets', 'make_demo.py'))
-make_demo_module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_demo_module)
-make_demo = make_demo_module.make_demo
 
 # Custom-dataset palette: the image is palette[label], so alignment can be checked exactly.
 PALETTE = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40], [40, 220, 220]], np.uint8)

@@ -3,8 +3,10 @@ weight file is missing, with a non-zero exit and a message naming what is missin
 import glob
 import os
 import subprocess
+import sys
 
 import pytest
+from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(ROOT, 'scripts')
@@ -136,3 +138,16 @@ def test_ablation_commands_parse(dataset, tmp_path):
         else:
             evaluate.parse_args(args)
     assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan')}
+
+
+@pytest.mark.parametrize('fmt, label', [('cityscapes', 'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png'),
+                                        ('ade20k', 'annotations/validation/ADE_val_00000001.png'),
+                                        ('coco', 'val_label/000000000003.png')])
+def test_demo_scenes_command_line_writes_each_format(fmt, label, tmp_path):
+    out = tmp_path / fmt
+    result = subprocess.run([sys.executable, '-m', 'data.demo_scenes', '--format', fmt, '--out', str(out),
+                             '--num_train', '2', '--num_val', '1', '--width', '32', '--height', '16'],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f'{fmt} demo: 2 train + 1 val scenes of 32x16' in result.stdout
+    assert Image.open(out / label).size == (32, 16)

@@ -12,12 +12,10 @@ import torch
 
 import train
 import util.checkpoint as ckpt
+from data.demo_scenes import make_demo
 from util.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location('make_demo', os.path.join(ROOT, 'datasets', 'make_demo.py'))
-make_demo_module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(make_demo_module)
 # test.py by path: `import test` could find the standard library's test package instead.
 spec = importlib.util.spec_from_file_location('test_script', os.path.join(ROOT, 'test.py'))
 test_script = importlib.util.module_from_spec(spec)
@@ -27,7 +25,7 @@ spec.loader.exec_module(test_script)
 @pytest.fixture(scope='module')
 def dataroot(tmp_path_factory):
     root = tmp_path_factory.mktemp('city')
-    make_demo_module.make_demo(str(root), 'cityscapes', num_train=6, num_val=2, width=128, height=64, seed=3)
+    make_demo(str(root), 'cityscapes', num_train=6, num_val=2, width=128, height=64, seed=3)
     return str(root)
 
 

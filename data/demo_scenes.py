@@ -1,9 +1,9 @@
 """Procedural street scenes in the real Cityscapes, ADE20K or COCO-Stuff file layouts.
 
-    python datasets/make_demo.py --format cityscapes --out datasets/demo
-    python datasets/make_demo.py --format ade20k --out datasets/demo_ade --num_train 50 --num_val 5
+    python -m data.demo_scenes --format cityscapes --out datasets/demo
+    python -m data.demo_scenes --format ade20k --out datasets/demo_ade --num_train 50 --num_val 5
 
-or `from make_demo import make_demo; make_demo(out, fmt='coco')`. The same seed gives
+or `from data.demo_scenes import make_demo; make_demo(out, fmt='coco')`. The same seed gives
 the same files. `--dataset_mode demo` calls this on first use (format cityscapes).
 
 Each class has its own colour and its own texture, so the local binary patterns
@@ -277,7 +277,7 @@ def make_demo(out, fmt='cityscapes', num_train=None, num_val=None, width=None, h
             f"({time.time() - start:.1f} s); pixels: {share}")
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--format', default='cityscapes', choices=sorted(LABEL_IDS))
     parser.add_argument('--out', required=True, help='output folder (the --dataroot to train on)')
@@ -286,7 +286,7 @@ def main():
     parser.add_argument('--width', type=int, default=None, help='default 256 for cityscapes, 128 otherwise')
     parser.add_argument('--height', type=int, default=None, help='default 128')
     parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     print(make_demo(args.out, args.format, args.num_train, args.num_val, args.width, args.height, args.seed))
 
 
