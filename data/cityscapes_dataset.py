@@ -16,8 +16,11 @@ class CityscapesDataset(BaseDataset):
 
     @staticmethod
     def modify_commandline_options(parser, is_train):
+        # SPADE's: 256×512 with one more upsampling step in G_I (its latent is 4×8), batch 16.
         parser.set_defaults(preprocess_mode='fixed', load_size=512, crop_size=512, display_winsize=512,
-                            label_nc=35, aspect_ratio=2.0, contain_dontcare_label=False)
+                            label_nc=35, aspect_ratio=2.0, contain_dontcare_label=False, batchSize=16)
+        if hasattr(parser.peek(), 'num_upsampling_layers'):
+            parser.set_defaults(num_upsampling_layers='more')
         return parser
 
     def layout(self):

@@ -25,6 +25,8 @@ class DemoDataset(CityscapesDataset):
         parser.set_defaults(label_nc=35, aspect_ratio=2.0, load_size=128, crop_size=128, preprocess_mode='fixed',
                             batchSize=4, display_winsize=128, contain_dontcare_label=False,
                             ngf=16, nhidden=32)
+        if hasattr(parser.peek(), 'num_upsampling_layers'):
+            parser.set_defaults(num_upsampling_layers='normal')  # Cityscapes' 'more' would leave a 1×2 latent
         if is_train:
             parser.set_defaults(ndf=16, niter=20, display_freq=100, print_freq=25, save_epoch_freq=10)
             if not parser.peek().vgg_weights and not os.path.isfile(hub_checkpoint_path('vgg19-dcbb9e9d.pth')):

@@ -3,7 +3,6 @@
 `features.N.weight` matches torchvision's vgg19-dcbb9e9d.pth, so that file loads unchanged
 (its classifier.* entries are ignored: the loss needs only the convolutional part).
 """
-import torch
 import torch.nn as nn
 
 from util.weights import check_state_dict, load_published_weights
@@ -11,8 +10,6 @@ from util.weights import check_state_dict, load_published_weights
 VGG19_URL = 'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth'
 _CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M']
 _SLICES = (2, 7, 12, 21, 30)  # ends of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
-_MEAN = (0.485, 0.456, 0.406)
-_STD = (0.229, 0.224, 0.225)
 
 
 def _features():
@@ -27,17 +24,19 @@ def _features():
 
 
 class VGG19(nn.Module):
-    """Returns relu1_1 … relu5_1 of an image in [-1, 1] (normalised as torchvision expects)."""
+    """Returns relu1_1 … relu5_1 of an image in [-1, 1].
+
+    The image goes in as it is, without ImageNet's mean/std: SPADE feeds VGG19 the generator's raw
+    [-1, 1] output, and its --lambda_vgg 10 was tuned for the feature sizes that gives.
+    """
 
     def __init__(self):
         super().__init__()
         self.features = _features()
-        self.register_buffer('mean', torch.tensor(_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(_STD).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
 
     def forward(self, x):
-        h = ((x + 1) / 2 - self.mean) / self.std
+        h = x
         outs, start = [], 0
         for end in _SLICES:
             h = self.features[start:end](h)
