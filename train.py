@@ -22,7 +22,6 @@ from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.errors import exit_on_user_error
 from util.images import visuals
-from util.lbp import compile_lbp
 from util.visualizer import Visualizer
 
 
@@ -67,8 +66,6 @@ def main(args=None):
     opt = TrainOptions().parse(args, save=rank0)
     distributed.init(opt.device)
     seed_everything(opt.seed + distributed.rank())
-    if opt.compile:
-        compile_lbp()
     loader = data.create_dataloader(opt)
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)

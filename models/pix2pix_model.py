@@ -1,12 +1,15 @@
 """Pix2PixModel: ties G_L, G_I (MFADE), the encoder, D_I, D_L and the losses together.
 
-Called as SPADE's model is: `model(data, mode)` with the data dict of data/base_dataset.py.
-  'generator'     -> (G losses, {'synthesized_image', 'synthesized_lbp'})
-  'discriminator' -> D losses
-  'encode_only'   -> (z, mu, logvar)
-  'inference'     -> {'synthesized_image', 'synthesized_lbp'} (random style with --use_vae)
+Called with the data dict of data/base_dataset.py:
+  generator_losses(data)     -> (G losses, {'synthesized_image', 'synthesized_lbp', 'real_lbp'})
+  discriminator_losses(data) -> D losses
+  generate(data)             -> {'synthesized_image', 'synthesized_lbp'[, 'real_lbp']} (no gradient;
+                                random style with --use_vae)
+  encode(data)               -> (z, mu, logvar)
+`model(data, mode)` with SPADE's mode names ('generator', 'discriminator', 'inference',
+'encode_only') calls the same methods.
 
-Losses (METHOD.md). G: GAN, GAN_Feat, VGG, KLD, LBP_L1, LBP_GAN, LBP_GAN_Feat.
+Losses (docs/METHOD.md). G: GAN, GAN_Feat, VGG, KLD, LBP_L1, LBP_GAN, LBP_GAN_Feat.
 D: D_Fake, D_real (D_I), DL_Fake, DL_real (D_L). Each has a weight option (--lambda_*);
 a weight of 0 or its --no_* flag removes the term and its computation. `--netG spade` has
 no G_L, no D_L and no LBP term: the SPADE baseline.
@@ -18,7 +21,7 @@ import torch.nn.functional as F
 import models.networks as networks
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
-from util.lbp import lbp_hard, lbp_soft
+from util.lbp import DEFAULT_TEMPERATURE, LBP, VARIANTS
 
 
 class Pix2PixModel(nn.Module):
@@ -27,9 +30,13 @@ class Pix2PixModel(nn.Module):
         parser.add_argument('--num_upsampling_layers', default='normal', choices=('normal', 'more', 'most'),
                             help="'more'/'most' add upsampling steps to G_I (SPADE)")
         parser.add_argument('--ngf_lbp', type=int, default=None, help='width of G_L (default: --ngf)')
-        parser.add_argument('--nhidden', type=int, default=128, help='hidden width of the SPADE/MFADE branches')
-        parser.add_argument('--lbp_temperature', type=float, default=1.0,
-                            help='soft-LBP temperature, in gray levels (0..255 scale)')
+        parser.add_argument('--nhidden', type=int, default=128, help='hidden width of the SPADE/MFADE label branch')
+        parser.add_argument('--nhidden_lbp', type=int, default=128,
+                            help="hidden width of MFADE's LBP branch; 0: γ_o, β_o = conv(L) (the paper's figure)")
+        parser.add_argument('--lbp_variant', default='classic', choices=VARIANTS,
+                            help="LBP operator: the authors' 3×3 'classic' or scikit-image's circular one")
+        parser.add_argument('--lbp_temperature', type=float, default=DEFAULT_TEMPERATURE,
+                            help='soft-LBP temperature, in gray levels (docs/METHOD.md has the table)')
         netG = parser.peek().netG
         if netG == 'ulbp':
             parser.set_defaults(norm_G='spectralmfadesyncbatch3x3')
@@ -48,50 +55,47 @@ class Pix2PixModel(nn.Module):
     def __init__(self, opt):
         super().__init__()
         self.opt = opt
-        self.use_lbp = opt.netG == 'ulbp'
-        self.netG = networks.define_G(opt)
-        self.netGL = networks.define_GL(opt) if self.use_lbp else None
-        self.netE = networks.define_E(opt) if opt.use_vae else None
-        self.netD = self.netDL = None
+        self.use_lbp = networks.uses_lbp(opt)
+        self.lbp = LBP(opt.lbp_variant, opt.lbp_temperature, compile=opt.compile)
+        nets = {'G': networks.define_G(opt)}  # the keys are the checkpoint's
+        if self.use_lbp:
+            nets['GL'] = networks.define_GL(opt)
+        if opt.use_vae:
+            nets['E'] = networks.define_E(opt)
         if opt.is_train:
-            self.netD = networks.define_D(opt, opt.semantic_nc + opt.output_nc)
+            nets['D'] = networks.define_D(opt, opt.semantic_nc + opt.output_nc)
             if self.use_lbp and not opt.no_lbp_D:
-                self.netDL = networks.define_D(opt, opt.semantic_nc + 1)
+                nets['DL'] = networks.define_D(opt, opt.semantic_nc + 1)
             self.criterionGAN = GANLoss(opt.gan_mode)
             self.criterionVGG = VGGLoss(load_vgg19(opt.vgg_weights)) if self.weight('vgg') else None
+        self.nets = nn.ModuleDict(nets)
 
     def weight(self, term):
         """The weight of a loss term; 0 when its --no_* option or the model switches it off."""
         o = self.opt
+        has_dl = self.use_lbp and not o.no_lbp_D
         off = {'gan': False, 'feat': o.no_ganFeat_loss, 'vgg': o.no_vgg_loss, 'kld': not o.use_vae,
                'lbp': not self.use_lbp or o.no_lbp_loss,
-               'lbp_gan': self.netDL is None, 'lbp_feat': self.netDL is None or o.no_lbp_ganFeat_loss}[term]
+               'lbp_gan': not has_dl, 'lbp_feat': not has_dl or o.no_lbp_ganFeat_loss}[term]
         return 0.0 if off else getattr(o, f'lambda_{term}')
 
     def networks(self):
         """Name -> module of every network this configuration has (what a checkpoint holds)."""
-        nets = {'G': self.netG, 'GL': self.netGL, 'E': self.netE, 'D': self.netD, 'DL': self.netDL}
-        return {k: v for k, v in nets.items() if v is not None}
+        return dict(self.nets.items())
 
     def generator_parameters(self):
-        return [p for k, n in self.networks().items() if k in ('G', 'GL', 'E') for p in n.parameters()]
+        return [p for k in ('G', 'GL', 'E') if k in self.nets for p in self.nets[k].parameters()]
 
     def discriminator_parameters(self):
-        return [p for k, n in self.networks().items() if k in ('D', 'DL') for p in n.parameters()]
+        return [p for k in ('D', 'DL') if k in self.nets for p in self.nets[k].parameters()]
 
     def forward(self, data, mode):
-        semantics, real = self.preprocess_input(data)
-        if mode == 'generator':
-            return self.compute_generator_loss(semantics, real)
-        if mode == 'discriminator':
-            return self.compute_discriminator_loss(semantics, real)
-        if mode == 'encode_only':
-            z, mu, logvar = self.encode_z(real)
-            return z, mu, logvar
-        if mode == 'inference':
-            with torch.no_grad():
-                return self.generate_fake(semantics, None)[0]
-        raise ValueError(f"mode '{mode}': generator, discriminator, encode_only or inference")
+        """SPADE's entry point; each mode is one of the methods below."""
+        methods = {'generator': self.generator_losses, 'discriminator': self.discriminator_losses,
+                   'encode_only': self.encode, 'inference': self.generate}
+        if mode not in methods:
+            raise ValueError(f"mode '{mode}': one of {', '.join(methods)}")
+        return methods[mode](data)
 
     # ---- inputs ----
     def preprocess_input(self, data):
@@ -103,14 +107,25 @@ class Pix2PixModel(nn.Module):
         semantics = torch.zeros(n, nc, h, w, device=device).scatter_(1, label, 1.0)
         if not self.opt.no_instance:
             semantics = torch.cat([semantics, instance_edges(data['instance'].to(device))], 1)
-        real = data['image'].to(device, non_blocking=True) if 'image' in data else None
+        real = data['image'].to(device, non_blocking=True) if torch.is_tensor(data.get('image')) else None
         return semantics, real
 
     # ---- generation ----
+    def encode(self, data):
+        return self.encode_z(self.preprocess_input(data)[1])
+
     def encode_z(self, real):
-        mu, logvar = self.netE(real)
+        mu, logvar = self.nets['E'](real)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return z, mu, logvar
+
+    @torch.no_grad()
+    def generate(self, data):
+        semantics, real = self.preprocess_input(data)
+        fake, _ = self.generate_fake(semantics, None)
+        if real is not None:  # shown beside the synthesized LBP by test.py and the training page
+            fake['real_lbp'] = self.lbp.hard(real)
+        return fake
 
     def generate_fake(self, semantics, real, compute_kld=False):
         """-> ({'synthesized_image', 'synthesized_lbp'}, KLD or None)."""
@@ -119,30 +134,33 @@ class Pix2PixModel(nn.Module):
             z, mu, logvar = self.encode_z(real)
             if compute_kld:
                 kld = kld_loss(mu, logvar)
-        lbp = self.netGL(semantics) if self.use_lbp else None
-        image = self.netG(semantics, lbp, z=z)
+        lbp = self.nets['GL'](semantics) if self.use_lbp else None
+        image = self.nets['G'](semantics, lbp, z=z)
         return {'synthesized_image': image, 'synthesized_lbp': lbp}, kld
 
     # ---- losses ----
-    def compute_generator_loss(self, semantics, real):
+    def generator_losses(self, data):
+        semantics, real = self.preprocess_input(data)
         w = self.weight
         fake, kld = self.generate_fake(semantics, real, compute_kld=w('kld') > 0)
         image, lbp = fake['synthesized_image'], fake['synthesized_lbp']
         losses = {}
-        # D's own (DDP) wrapper is bypassed: D gets no gradient here, so nothing to synchronise.
-        net_d, net_dl = bare(self.netD), bare(self.netDL)
+        # D's DDP wrapper is bypassed: D gets no gradient here, so there is nothing to synchronise.
+        net_d, net_dl = skip_ddp(self.nets['D']), skip_ddp(self.nets['DL']) if 'DL' in self.nets else None
         with frozen(net_d, net_dl):
             d_fake, d_real = self.discriminate(net_d, semantics, image, real)
             if w('gan'):
                 losses['GAN'] = w('gan') * self.criterionGAN(d_fake, True, for_discriminator=False)
             if w('feat'):
                 losses['GAN_Feat'] = w('feat') * feature_matching(d_fake, d_real)
-            if self.use_lbp and (w('lbp') or self.netDL is not None):
-                real_lbp = lbp_hard(real)
+            if w('lbp') or net_dl is not None:
+                fake['real_lbp'] = real_lbp = self.lbp.hard(real)
                 if w('lbp'):
                     losses['LBP_L1'] = w('lbp') * F.l1_loss(lbp, real_lbp)
                 if net_dl is not None:
-                    soft = lbp_soft(image, self.opt.lbp_temperature)
+                    # Real (S, LBP(real)) against fakes (S, L) and (S, soft-LBP(I)): on an 8-bit
+                    # image soft and hard LBP agree, so D_L must judge the texture, not the operator.
+                    soft = self.lbp.soft(image)
                     (dl_gen, dl_img), dl_real = self.discriminate(net_dl, semantics, [lbp, soft], real_lbp)
                     if w('lbp_gan'):
                         losses['LBP_GAN'] = w('lbp_gan') * (self.criterionGAN(dl_gen, True, False)
@@ -156,16 +174,17 @@ class Pix2PixModel(nn.Module):
             losses['KLD'] = w('kld') * kld
         return losses, fake
 
-    def compute_discriminator_loss(self, semantics, real):
+    def discriminator_losses(self, data):
+        semantics, real = self.preprocess_input(data)
         with torch.no_grad():
             fake, _ = self.generate_fake(semantics, real)
         image = fake['synthesized_image'].detach()
-        d_fake, d_real = self.discriminate(self.netD, semantics, image, real)
+        d_fake, d_real = self.discriminate(self.nets['D'], semantics, image, real)
         losses = {'D_Fake': self.criterionGAN(d_fake, False), 'D_real': self.criterionGAN(d_real, True)}
-        if self.netDL is not None:
-            soft = lbp_soft(image, self.opt.lbp_temperature)
+        if 'DL' in self.nets:
+            soft = self.lbp.soft(image)
             (dl_gen, dl_img), dl_real = self.discriminate(
-                self.netDL, semantics, [fake['synthesized_lbp'].detach(), soft], lbp_hard(real))
+                self.nets['DL'], semantics, [fake['synthesized_lbp'].detach(), soft], self.lbp.hard(real))
             losses['DL_Fake'] = 0.5 * (self.criterionGAN(dl_gen, False) + self.criterionGAN(dl_img, False))
             losses['DL_real'] = self.criterionGAN(dl_real, True)
         return losses
@@ -184,8 +203,8 @@ class Pix2PixModel(nn.Module):
         return (chunks[:-1] if many else chunks[0]), chunks[-1]
 
 
-def bare(net):
-    """The module inside a DistributedDataParallel wrapper (or the module itself)."""
+def skip_ddp(net):
+    """The network without its DistributedDataParallel wrapper (a no-gradient pass needs no sync)."""
     return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
 
 

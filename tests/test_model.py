@@ -1,6 +1,7 @@
 """Networks and Pix2PixModel: MFADE vs SPADE, gradient routing, shapes per dataset, VGG weights."""
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,6 +11,7 @@ from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from util.errors import UserError
+from util.lbp import lbp_hard
 
 HERE = os.path.dirname(__file__)
 SMALL = ['--ngf', '4', '--ndf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1', '--batchSize', '1',
@@ -28,7 +30,7 @@ def train_opt(*args):
 def tiny_opt(*args):
     """64×32 images with 8 labels + don't care + instance edges: the fast option set."""
     return train_opt('--dataset_mode', 'cityscapes', '--label_nc', '8', '--contain_dontcare_label',
-                     '--crop_size', '64', '--load_size', '64', *args)
+                     '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', *args)
 
 
 def batch(opt, n=1, seed=0):
@@ -55,6 +57,76 @@ def test_mfade_with_zero_lbp_branch_is_spade_and_l_matters():
     assert torch.equal(mfade(x, seg, lbp), spade(x, seg))
     torch.nn.init.normal_(mfade.lbp_branch.mlp_gamma.weight)
     assert not torch.allclose(mfade(x, seg, lbp), mfade(x, seg, -lbp))
+
+
+def test_mfade_lbp_branch_without_hidden_layer():
+    # --nhidden_lbp 0: γ_o and β_o are one conv each straight from L, as the paper's figure.
+    opt = tiny_opt('--nhidden_lbp', '0')
+    norm = Pix2PixModel(opt).nets['G'].head_0.norm_0
+    assert norm.lbp_branch.mlp_shared is None and norm.lbp_branch.mlp_gamma.in_channels == 1
+    assert norm.branch.mlp_shared[0].out_channels == opt.nhidden
+    x, seg, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), torch.rand(1, opt.semantic_nc, 4, 8), \
+        torch.rand(1, 1, 4, 8)
+    gamma, beta = norm.lbp_branch(lbp)
+    assert torch.allclose(gamma, torch.nn.functional.conv2d(lbp, norm.lbp_branch.mlp_gamma.weight,
+                                                            norm.lbp_branch.mlp_gamma.bias, padding=1))
+    assert norm(x, seg, lbp).shape == x.shape
+
+
+def test_d_l_sees_a_real_photo_alike_as_real_and_as_fake(monkeypatch):
+    # The same real batch fed once as real, (S, LBP(real)), and once as the fake image,
+    # (S, soft-LBP(image)): what D_L gets differs by less than the soft/hard bound (docs/METHOD.md).
+    from skimage import data as photos
+    opt = tiny_opt()
+    model = Pix2PixModel(opt)
+    data = batch(opt, 2)
+    crops = [photos.astronaut()[100:132, 150:214], photos.coffee()[300:332, 200:264]]
+    data['image'] = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    monkeypatch.setattr(model, 'generate_fake', lambda s, real, compute_kld=False: (
+        {'synthesized_image': real, 'synthesized_lbp': torch.zeros_like(real[:, :1])}, None))
+    seen = []
+    model.nets['DL'].register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    model.discriminator_losses(data)
+    _, as_fake, as_real = seen[0].chunk(3)
+    assert torch.equal(as_fake[:, :-1], as_real[:, :-1])  # the same S
+    gap = (as_fake[:, -1] - as_real[:, -1]).abs() * 127.5
+    assert gap.mean() <= 1 and gap.quantile(0.99) <= 4
+    assert (as_real[:, -1] != as_real[0, -1, 0, 0]).any()  # a textured photo, not a flat one
+
+
+def test_lbp_variant_reaches_the_model():
+    torch.manual_seed(0)
+    image = torch.rand(1, 3, 32, 64) * 2 - 1
+    codes = {v: Pix2PixModel(tiny_opt('--lbp_variant', v)).lbp.hard(image) for v in ('classic', 'skimage')}
+    assert not torch.equal(codes['classic'], codes['skimage'])
+    assert torch.equal(codes['classic'], lbp_hard(image, 'classic'))
+    assert tiny_opt().lbp_variant == 'classic'
+
+
+def test_cityscapes_defaults_are_spades():
+    opt = TrainOptions().parse(['--dataset_mode', 'cityscapes', '--gpu_ids', '-1', '--checkpoints_dir', '/nonexistent'])
+    assert (opt.num_upsampling_layers, opt.batchSize, opt.crop_size, opt.aspect_ratio) == ('more', 16, 512, 2.0)
+    assert Pix2PixModel(train_opt('--dataset_mode', 'cityscapes', '--ngf', '1', '--ngf_lbp', '1')).nets['G'].latent == (4, 8)
+
+
+def test_vgg_sees_the_raw_generator_output():
+    # As SPADE: no ImageNet normalisation between G's [-1, 1] output and VGG19.
+    vgg = VGG19()
+    x = torch.rand(1, 3, 16, 16) * 2 - 1
+    assert torch.equal(vgg(x)[0], vgg.features[:2](x))
+
+
+def test_mode_names_call_the_methods():
+    opt = tiny_opt()
+    model = Pix2PixModel(opt).eval()  # (in train mode batch norm and spectral norm update state)
+    data = batch(opt)
+    torch.manual_seed(1)
+    a = model(data, 'inference')
+    torch.manual_seed(1)
+    b = model.generate(data)
+    assert torch.equal(a['synthesized_image'], b['synthesized_image']) and a['real_lbp'].shape == (1, 1, 32, 64)
+    with pytest.raises(ValueError, match='inference'):
+        model(data, 'train')
 
 
 def test_generator_loss_reaches_generators_only():
@@ -91,7 +163,7 @@ def test_output_shapes_per_dataset(dataset):
     assert opt.semantic_nc == values + int(instances)
     model = Pix2PixModel(opt)
     data = batch(opt)
-    assert model.netGL.stem[0].in_channels == opt.semantic_nc
+    assert model.nets['GL'].stem[0].in_channels == opt.semantic_nc
     losses, fake = model(data, 'generator')
     assert fake['synthesized_image'].shape == (1, 3, h, w)
     assert fake['synthesized_lbp'].shape == (1, 1, h, w)
@@ -109,7 +181,7 @@ def test_spade_baseline_has_no_lbp_parts():
     assert set(losses) == {'GAN', 'GAN_Feat'}
     assert fake['synthesized_lbp'] is None
     assert set(model(data, 'discriminator')) == {'D_Fake', 'D_real'}
-    assert not any('lbp' in k for k in model.netG.state_dict())
+    assert not any('lbp' in k for k in model.nets['G'].state_dict())
 
 
 def test_every_loss_term_can_be_switched_off():
@@ -136,7 +208,7 @@ def test_loss_weights_scale_the_terms():
 def test_lbp_generator_ablation_uses_spade_on_label_and_lbp():
     opt = tiny_opt('--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D')
     model = Pix2PixModel(opt)
-    assert model.netG.head_0.norm_0.branch.mlp_shared[0].in_channels == opt.semantic_nc + 1
+    assert model.nets['G'].head_0.norm_0.branch.mlp_shared[0].in_channels == opt.semantic_nc + 1
     assert set(model(batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
 
 
@@ -148,9 +220,10 @@ def test_pix2pixhd_generator_runs():
 
 def test_inference_and_encoder_modes():
     opt = TestOptions().parse(['--dataset_mode', 'cityscapes', '--label_nc', '8', '--crop_size', '64', '--use_vae',
+                               '--num_upsampling_layers', 'normal',
                                '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
     model = Pix2PixModel(opt).eval()
-    assert model.netD is None
+    assert set(model.networks()) == {'G', 'GL', 'E'}
     data = batch(opt, 2)
     a, b = model(data, 'inference'), model(data, 'inference')
     assert a['synthesized_image'].shape == (2, 3, 32, 64)

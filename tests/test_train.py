@@ -31,7 +31,7 @@ def dataroot(tmp_path_factory):
 
 def tiny(dataroot, ckdir, name='run', *extra):
     return ['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir', str(ckdir),
-            '--name', name, '--crop_size', '64', '--load_size', '64', '--ngf', '4', '--ndf', '4',
+            '--name', name, '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '4', '--ndf', '4',
             '--nhidden', '8', '--batchSize', '2', '--nThreads', '0', '--gpu_ids', '-1', '--no_vgg_loss',
             '--no_tf_log', '--display_freq', '1000', '--niter', '3', '--seed', '5', *extra]
 
@@ -93,7 +93,7 @@ def test_mismatched_options_on_resume_are_a_clear_error(dataroot, tmp_path):
         train.main(tiny(dataroot, tmp_path, 'm', '--max_iters', '2', '--continue_train', '--netG', 'spade'))
     with pytest.raises(UserError, match=r'--ngf 4 \(now 8\)'):
         test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir',
-                          str(tmp_path), '--name', 'm', '--crop_size', '64', '--load_size', '64', '--ngf', '8',
+                          str(tmp_path), '--name', 'm', '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '8',
                           '--nhidden', '8', '--gpu_ids', '-1'])
 
 
@@ -101,13 +101,13 @@ def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_p
     train.main(tiny(dataroot, tmp_path, 'nan', '--max_iters', '1'))
     before = weights(tmp_path / 'nan' / 'latest.pth')[1]
     from models.pix2pix_model import Pix2PixModel
-    real = Pix2PixModel.compute_generator_loss
+    real = Pix2PixModel.generator_losses
 
-    def poisoned(self, semantics, image):
-        losses, fake = real(self, semantics, image)
+    def poisoned(self, data):
+        losses, fake = real(self, data)
         losses['LBP_L1'] = losses['LBP_L1'] * float('nan')
         return losses, fake
-    monkeypatch.setattr(Pix2PixModel, 'compute_generator_loss', poisoned)
+    monkeypatch.setattr(Pix2PixModel, 'generator_losses', poisoned)
     with pytest.raises(UserError, match=r'iteration 2: loss LBP_L1 is nan'):
         train.main(tiny(dataroot, tmp_path, 'nan', '--max_iters', '3', '--continue_train', '--save_latest_freq', '1'))
     assert_same(before, weights(tmp_path / 'nan' / 'latest.pth')[1])
@@ -147,7 +147,7 @@ def test_test_py_writes_results_page(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'res', '--max_iters', '1'))
     results = tmp_path / 'results'
     test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir', str(tmp_path),
-                      '--name', 'res', '--crop_size', '64', '--load_size', '64', '--ngf', '4', '--nhidden', '8',
+                      '--name', 'res', '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '4', '--nhidden', '8',
                       '--gpu_ids', '-1', '--results_dir', str(results), '--nThreads', '0'])
     web = results / 'res' / 'val_latest'
     page = (web / 'index.html').read_text()

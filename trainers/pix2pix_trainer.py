@@ -47,13 +47,13 @@ class Pix2PixTrainer:
 
     def run_generator_one_step(self, data):
         with self.autocast():
-            losses, generated = self.model(data, mode='generator')
+            losses, generated = self.model.generator_losses(data)
         self.step(self.optimizer_G, losses)
         self.g_losses, self.generated = losses, generated
 
     def run_discriminator_one_step(self, data):
         with self.autocast():
-            losses = self.model(data, mode='discriminator')
+            losses = self.model.discriminator_losses(data)
         self.step(self.optimizer_D, losses)
         self.d_losses = losses
 

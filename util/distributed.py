@@ -10,8 +10,6 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-NETS = ('netG', 'netGL', 'netE', 'netD', 'netDL')
-
 
 def rank():
     return int(os.environ.get('RANK', 0))
@@ -53,17 +51,14 @@ def wrap_networks(model, opt):
     """channels_last, then torch.compile, then DDP (outermost, so the model can bypass it)."""
     if world_size() > 1 and opt.device.type != 'cuda':
         desync_batchnorm(model)
-    for attr in NETS:
-        net = getattr(model, attr, None)
-        if net is None:
-            continue
+    for name, net in model.nets.items():
         if opt.channels_last:
             net = net.to(memory_format=torch.channels_last)
         if opt.compile:
             net = torch.compile(net)
         if world_size() > 1:
             net = DDP(net, device_ids=[opt.device.index] if opt.device.type == 'cuda' else None)
-        setattr(model, attr, net)
+        model.nets[name] = net
     return model
 
 

@@ -33,13 +33,14 @@ def save_png(array, path):
 
 
 def visuals(data, generated, label_nc):
-    """The pictures shown for one sample: label, synthesized image and LBP, real image and its LBP."""
-    from util.lbp import lbp_hard
+    """The pictures shown for one sample: label, synthesized image and LBP, real image and its LBP
+    (generated['real_lbp'], computed by the model with its LBP operator)."""
     out = {'input_label': tensor2label(data['label'][0], label_nc),
            'synthesized_image': tensor2im(generated['synthesized_image'][0])}
     if generated.get('synthesized_lbp') is not None:
         out['synthesized_lbp'] = tensor2im(generated['synthesized_lbp'][0])
     if 'image' in data and torch.is_tensor(data['image']):
         out['real_image'] = tensor2im(data['image'][0])
-        out['real_lbp'] = tensor2im(lbp_hard(data['image'][:1])[0])
+    if generated.get('real_lbp') is not None:
+        out['real_lbp'] = tensor2im(generated['real_lbp'][0])
     return out

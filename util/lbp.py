@@ -1,32 +1,50 @@
-"""Local binary patterns (P=8, R=1) as batched torch ops, hard and differentiable ("soft").
+"""Local binary patterns (8 neighbours, radius 1) as batched torch ops, hard and soft (differentiable).
 
-The reference is scikit-image:
-    local_binary_pattern(img_as_ubyte(rgb2gray(rgb)), P=8, R=1, method='default')
-Neighbour p sits at (row, col) offset (-sin(2πp/8), cos(2πp/8)) rounded to 5 decimals, so the
-four diagonal neighbours are bilinear interpolations with weights 0.70711 / 0.29289; pixels
-outside the image count as 0; bit p is set when neighbour >= centre and weighs 2**p.
+Two operators (`variant`), both on the 8-bit luminance img_as_ubyte(rgb2gray(rgb)):
+- 'classic' (default): the paper authors' extractor, the 3×3 LBP. Neighbours are the eight integer
+  pixels, weighted clockwise from the top-left: TL 1, T 2, TR 4, R 8, BR 16, B 32, BL 64, L 128.
+  A bit is set when neighbour >= centre; a neighbour outside the image gives 0. (The authors' code
+  does that at the bottom/right border but wraps around at the top/left through negative indices,
+  an indexing accident we do not reproduce.)
+- 'skimage': local_binary_pattern(gray8, P=8, R=1, method='default'). Neighbour p sits at offset
+  (-sin(2πp/8), cos(2πp/8)) rounded to 5 decimals, so the diagonals are bilinear mixes (weights
+  0.70711 / 0.29289); outside pixels count as 0; bit p weighs 2**p.
 
-Every "neighbour - centre" difference is a weighted sum of shifted views of the gray image,
-so the operator is a handful of whole-tensor ops (no loop over pixels); compile_lbp() fuses
-them into one pass over memory with torch.compile.
+The soft LBP (for generated images, where D_L needs a gradient) compares the same 8-bit grey,
+rounded with a straight-through estimator (forward: 8-bit; backward: identity), and sets each bit
+to sigmoid((difference + 0.5) / t). Differences are integers, so a tie gives ≈1 and -1 gives ≈0,
+exactly as the hard rule: on an 8-bit image soft ≈ hard (docs/METHOD.md has the measured table).
+
+Every "neighbour - centre" difference is a weighted sum of shifted views of the grey image: a
+handful of whole-tensor ops, no loop over pixels. `LBP(variant, temperature, compile=True)` holds
+torch.compile'd versions that fuse them into one pass over memory.
 """
 import math
 
 import torch
 import torch.nn.functional as F
 
+VARIANTS = ('classic', 'skimage')
+DEFAULT_TEMPERATURE = 0.08  # the largest t meeting the agreement bound (docs/METHOD.md, "Soft LBP")
+
 # rgb2gray's luminance weights; multiplied by 10**4 they are integers, which makes the
 # 8-bit gray of an 8-bit image exact: round(N / 10**4) with N = 2125 R + 7154 G + 721 B.
 _GRAY = (0.2125, 0.7154, 0.0721)
 _GRAY_INT = (2125, 7154, 721)
+_OUTSIDE = -1e4  # grey level given to pixels outside the image in 'classic': never >= a centre
 
+# 'classic': (row, col) offset of the neighbour of each bit, clockwise from the top-left.
+_CLASSIC = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
+# 'skimage': offsets of neighbour p, and the bilinear weights of a diagonal neighbour
+# (|offset| = 0.70711 on both axes): the far corner, and each of the two axis neighbours beside it.
 _OFFSETS = [(round(-math.sin(2 * math.pi * p / 8), 5), round(math.cos(2 * math.pi * p / 8), 5))
             for p in range(8)]
-# Bilinear weights of a diagonal neighbour (|offset| = 0.70711 on both axes): the far corner,
-# and each of the two axis neighbours beside it; the centre takes the rest.
 _W_CORNER = 0.70711 * 0.70711
 _W_SIDE = 0.70711 * (1 - 0.70711)
 _DIAG_SIDES = ((2, 0), (2, 4), (6, 4), (6, 0))  # the axis neighbours beside diagonals 1, 3, 5, 7
+# 'skimage' diagonal differences are not integers but w_c·a + w_s·b with integer a, b: the closest
+# to 0 from below is -0.0858 (a = -1, b = 2). The soft bit scales that gap to the axis bits' gap of 1.
+_DIAG_GAP = _W_CORNER - 2 * _W_SIDE
 
 
 def gray8(images):
@@ -42,47 +60,70 @@ def gray_continuous(images):
     return ((images + 1) * 127.5 * w).sum(1, keepdim=True)
 
 
-def _neighbour_diffs(gray):
-    """The eight neighbour_p - centre maps of gray (N×1×H×W), from shifted views: no conv.
+def gray8_straight_through(images):
+    """The 8-bit grey in the forward pass, the continuous luminance's gradient in the backward."""
+    g = gray_continuous(images)
+    return g + (gray8(images) - g).detach()
+
+
+def _shifted(gray, pad_value):
+    """f(dr, dc) -> the map of neighbour (r + dr, c + dc) minus centre, pad_value outside."""
+    h, w = gray.shape[-2:]
+    padded = F.pad(gray, (1, 1, 1, 1), value=pad_value)
+    return lambda dr, dc: padded[..., 1 + dr:1 + dr + h, 1 + dc:1 + dc + w] - gray
+
+
+# ---- 'classic' ----
+def _classic_diffs(gray):
+    shift = _shifted(gray, _OUTSIDE)
+    return [shift(dr, dc) for dr, dc in _CLASSIC]
+
+
+def _classic_hard(gray):
+    return sum((d >= 0).to(gray.dtype) * 2 ** p for p, d in enumerate(_classic_diffs(gray)))
+
+
+def _classic_soft(gray, temperature):
+    return sum(torch.sigmoid((d + 0.5) / temperature) * 2 ** p for p, d in enumerate(_classic_diffs(gray)))
+
+
+# ---- 'skimage' ----
+def _skimage_diffs(gray):
+    """The eight neighbour_p - centre maps of gray (N×1×H×W) in scikit-image's geometry.
 
     A diagonal neighbour is skimage's bilinear mix w_c·corner + w_s·(side_a + side_b) + (rest)·centre
     with weights summing to 1, so its difference is w_c·Δcorner + w_s·(Δside_a + Δside_b).
     Returns (axis diffs {p: Δ}, {p: (Δcorner, Δside_a + Δside_b)} for the diagonals).
     """
-    h, w = gray.shape[-2:]
-    padded = F.pad(gray, (1, 1, 1, 1))  # zero outside the image, as skimage
-    shift = lambda dr, dc: padded[..., 1 + dr:1 + dr + h, 1 + dc:1 + dc + w] - gray
+    shift = _shifted(gray, 0.0)  # zero outside the image, as skimage
     axis = {p: shift(int(dr), int(dc)) for p, (dr, dc) in enumerate(_OFFSETS) if p % 2 == 0}
     diag = {p: (shift(int(math.copysign(1, dr)), int(math.copysign(1, dc))), axis[a] + axis[b])
             for p, (dr, dc), (a, b) in zip((1, 3, 5, 7), _OFFSETS[1::2], _DIAG_SIDES)}
     return axis, diag
 
 
-def _hard_bits(gray):
+def _skimage_hard(gray):
     """-> (codes with every diagonal tie counted as set, bitmask of the sloped ties).
 
     Gray levels are integers, so a diagonal difference is a tie exactly when Δcorner and
     Δside_a + Δside_b are both 0 (no float threshold needed). A flat tie counts as '>='; a
     sloped one (Δside_a = -Δside_b != 0) is float64 noise in skimage, redone by _skimage_ties.
     """
-    axis, diag = _neighbour_diffs(gray)
+    axis, diag = _skimage_diffs(gray)
     codes = sum((d >= 0).to(gray.dtype) * 2 ** p for p, d in axis.items())
     ties = torch.zeros_like(gray)  # summed in float: fused kernels vectorise it, uint8 bit ops not
     for p, (corner, sides) in diag.items():
         tie = (corner == 0) & (sides == 0)
         codes = codes + ((_W_CORNER * corner + _W_SIDE * sides > 0) | tie).to(gray.dtype) * 2 ** p
         ties = ties + (tie & (axis[_DIAG_SIDES[p // 2][0]] != 0)).to(gray.dtype) * 2 ** p
-    ties = ties.to(torch.uint8)
-    return codes, ties
+    return codes, ties.to(torch.uint8)
 
 
-def lbp_codes(gray):
-    """N×1×H×W 8-bit gray levels (as float) -> N×1×H×W hard LBP codes 0..255 (float)."""
-    codes, ties = _hard_bits(gray)
-    fix = _lost_bits(gray, ties)
-    if fix:
-        codes[fix[0]] -= fix[1]
-    return codes
+def _skimage_soft(gray, temperature):
+    axis, diag = _skimage_diffs(gray)
+    bits = [(p, d + 0.5) for p, d in axis.items()]
+    bits += [(p, (_W_CORNER * corner + _W_SIDE * sides) / _DIAG_GAP + 0.5) for p, (corner, sides) in diag.items()]
+    return sum(torch.sigmoid(d / temperature) * 2 ** p for p, d in bits)
 
 
 def _lost_bits(gray, ties):
@@ -115,57 +156,84 @@ def _skimage_ties(gray, j, n, r, c):
     return (1 - dr) * top + dr * bottom - at(r, c) >= 0
 
 
+def _skimage_codes(gray):
+    codes, ties = _skimage_hard(gray)
+    fix = _lost_bits(gray, ties)
+    if fix:
+        codes[fix[0]] -= fix[1]
+    return codes
+
+
+def lbp_codes(gray, variant='classic'):
+    """N×1×H×W 8-bit gray levels (as float) -> N×1×H×W hard LBP codes 0..255 (float)."""
+    return _classic_hard(gray) if variant == 'classic' else _skimage_codes(gray)
+
+
+def _hard_codes(images, variant):
+    """-> (codes, grey, sloped-tie mask or None): the part of the hard LBP that torch.compile fuses."""
+    gray = gray8(images)
+    if variant == 'classic':
+        return _classic_hard(gray), gray, None
+    codes, ties = _skimage_hard(gray)
+    return codes, gray, ties
+
+
+def _soft_codes(images, variant, temperature):
+    soft = _classic_soft if variant == 'classic' else _skimage_soft
+    return soft(gray8_straight_through(images), temperature)
+
+
 def _float32(images):
     """LBP compares gray levels 1/255 apart: never under autocast's bf16/fp16."""
     return torch.autocast(images.device.type, enabled=False)
 
 
-def lbp_hard(images):
-    """N×3×H×W images in [-1, 1] -> N×1×H×W LBP map in [-1, 1] (code / 127.5 - 1). No gradient."""
-    with torch.no_grad(), _float32(images):
-        gray, lbp, ties = _hard_impl(images)
-        fix = _lost_bits(gray, ties)
-        if fix:
-            lbp[fix[0]] = (torch.round((lbp[fix[0]] + 1) * 127.5) - fix[1]) / 127.5 - 1
-        return lbp
+class LBP:
+    """The hard and soft LBP maps of one operator; the model holds one (compiled with --compile).
 
-
-def _hard(images):
-    gray = gray8(images)
-    codes, ties = _hard_bits(gray)
-    return gray.to(torch.uint8), codes / 127.5 - 1, ties
-
-
-def lbp_soft(images, temperature=1.0):
-    """Differentiable LBP map in [-1, 1]: bit p = sigmoid((neighbour_p - centre) / t).
-
-    t is in gray levels (0..255 scale); as t -> 0 this tends to the hard code of the same
-    (unquantised) gray image.
+    Maps are N×1×H×W in [-1, 1] (code / 127.5 - 1) from N×3×H×W images in [-1, 1], float32 even
+    under autocast (LBP compares grey levels 1/255 apart).
     """
-    with _float32(images):
-        return _soft_impl(images.float(), temperature)
+
+    def __init__(self, variant='classic', temperature=DEFAULT_TEMPERATURE, compile=False):
+        if variant not in VARIANTS:
+            raise ValueError(f"LBP variant '{variant}': choose one of {', '.join(VARIANTS)}")
+        self.variant, self.temperature = variant, temperature
+        self._hard, self._soft = _hard_codes, _soft_codes
+        if compile:
+            self._hard = torch.compile(_hard_codes, dynamic=False)
+            self._soft = torch.compile(_soft_codes, dynamic=False)
+
+    def codes(self, images):
+        """Hard codes 0..255 (float), no gradient."""
+        with torch.no_grad(), _float32(images):
+            codes, gray, ties = self._hard(images, self.variant)
+            fix = _lost_bits(gray, ties) if ties is not None else None
+            if fix:
+                codes = codes.clone()
+                codes[fix[0]] -= fix[1]
+        return codes
+
+    def hard(self, images):
+        return self.codes(images) / 127.5 - 1
+
+    def soft(self, images):
+        """Differentiable; on an 8-bit image it equals hard() up to the bound in docs/METHOD.md."""
+        with _float32(images):
+            return self._soft(images.float(), self.variant, self.temperature) / 127.5 - 1
 
 
-def _soft(images, temperature):
-    axis, diag = _neighbour_diffs(gray_continuous(images))
-    diffs = list(axis.items()) + [(p, _W_CORNER * corner + _W_SIDE * sides) for p, (corner, sides) in diag.items()]
-    return sum(torch.sigmoid(d / temperature) * 2 ** p for p, d in diffs) / 127.5 - 1
+def lbp_hard(images, variant='classic'):
+    """N×3×H×W images in [-1, 1] -> N×1×H×W LBP map in [-1, 1]. No gradient."""
+    return LBP(variant).hard(images)
 
 
-def lbp_from_rgb8(rgb8):
+def lbp_soft(images, temperature=DEFAULT_TEMPERATURE, variant='classic'):
+    """Differentiable LBP map in [-1, 1]; t is in gray levels (0..255 scale)."""
+    return LBP(variant, temperature).soft(images)
+
+
+def lbp_from_rgb8(rgb8, variant='classic'):
     """H×W×3 uint8 numpy array -> H×W uint8 LBP codes (for evaluation scripts)."""
     x = torch.from_numpy(rgb8).permute(2, 0, 1)[None].float() / 127.5 - 1
-    return lbp_codes(gray8(x))[0, 0].to(torch.uint8).numpy()
-
-
-_hard_impl, _soft_impl = _hard, _soft
-
-
-def compile_lbp(enabled=True):
-    """Use torch.compile'd (fused, one pass over memory) LBP kernels; see README "Performance"."""
-    global _hard_impl, _soft_impl
-    if enabled:
-        _hard_impl = torch.compile(_hard, dynamic=False)
-        _soft_impl = torch.compile(_soft, dynamic=False)
-    else:
-        _hard_impl, _soft_impl = _hard, _soft
+    return LBP(variant).codes(x)[0, 0].to(torch.uint8).numpy()

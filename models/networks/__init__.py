@@ -1,9 +1,22 @@
-"""Network factory: every network of Pix2PixModel is built and initialised here."""
+"""Network factory: the one place that reads `opt`. Every network is built here from explicit
+arguments and initialised; the networks themselves never see the options."""
+from util.errors import UserError
 from .base_network import init_weights
 from .discriminator import MultiscaleDiscriminator
 from .encoder import ConvEncoder
-from .generator import Pix2PixHDGenerator, ULBPGenerator, check_norm_for_netG
+from .generator import UPSAMPLINGS, Pix2PixHDGenerator, ULBPGenerator, latent_size
 from .lbp_generator import LBPGenerator
+from .normalization import adaptive_norm
+
+
+def uses_lbp(opt):
+    """Whether the model has G_L and an LBP map (ULBPGAN and its ablations; not the baselines)."""
+    return opt.netG == 'ulbp'
+
+
+def image_size(opt):
+    """(height, width) of the images the networks see."""
+    return round(opt.crop_size / opt.aspect_ratio), opt.crop_size
 
 
 def _init(net, opt):
@@ -11,14 +24,21 @@ def _init(net, opt):
 
 
 def define_G(opt):
-    check_norm_for_netG(opt)
-    net = Pix2PixHDGenerator(opt) if opt.netG == 'pix2pixhd' else ULBPGenerator(opt)
+    if opt.netG == 'pix2pixhd':
+        return _init(Pix2PixHDGenerator(opt.semantic_nc, opt.ngf, opt.norm_G), opt)
+    latent = latent_size(*image_size(opt), opt.num_upsampling_layers)
+    if latent is None:
+        raise UserError(f"--crop_size {opt.crop_size} with --aspect_ratio {opt.aspect_ratio}: width and height must "
+                        f"be multiples of {2 ** UPSAMPLINGS[opt.num_upsampling_layers]} for "
+                        f"--num_upsampling_layers {opt.num_upsampling_layers}")
+    make_norm = adaptive_norm(opt.norm_G, opt.semantic_nc, uses_lbp(opt), opt.nhidden, opt.nhidden_lbp)
+    net = ULBPGenerator(opt.semantic_nc, opt.ngf, latent, make_norm, opt.num_upsampling_layers, spectral=opt.norm_G.startswith('spectral'),
+                        z_dim=opt.z_dim if opt.use_vae else 0)
     return _init(net, opt)
 
 
 def define_GL(opt):
-    height = round(opt.crop_size / opt.aspect_ratio)
-    return _init(LBPGenerator(opt.semantic_nc, height, opt.crop_size, opt.ngf_lbp or opt.ngf), opt)
+    return _init(LBPGenerator(opt.semantic_nc, *image_size(opt), opt.ngf_lbp or opt.ngf), opt)
 
 
 def define_D(opt, input_nc):
@@ -26,4 +46,4 @@ def define_D(opt, input_nc):
 
 
 def define_E(opt):
-    return _init(ConvEncoder(opt), opt)
+    return _init(ConvEncoder(opt.nef, opt.z_dim, opt.norm_E), opt)

@@ -27,6 +27,3 @@ def init_weights(net, init_type='xavier', gain=0.02):
                 init.zeros_(m.bias)
     return net
 
-
-def num_params(net):
-    return sum(p.numel() for p in net.parameters())

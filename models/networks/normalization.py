@@ -1,13 +1,15 @@
 """Normalisation layers: plain (for D / E / pix2pixHD), and the two adaptive ones of G_I.
 
 SPADE(x, S)      = norm(x) · (1 + γ(S)) + β(S)
-MFADE(x, S, L)   = norm(x) · (1 + γ_s(S) + γ_o(L)) + (β_s(S) + β_o(L))   (METHOD.md)
+MFADE(x, S, L)   = norm(x) · (1 + γ_s(S) + γ_o(L)) + (β_s(S) + β_o(L))   (docs/METHOD.md)
 
 `norm(x)` is parameter-free (instance, batch or sync-batch). With the L branch at zero,
 MFADE is exactly SPADE: MFADE owns a SPADE for the label branch and adds the L branch.
+Every adaptive norm is called the same way, norm(x, segmap, lbp); `adaptive_norm` picks one.
 """
 import re
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
@@ -57,22 +59,35 @@ def plain_norm_layer(norm_type):
 
 
 class SPADE(nn.Module):
+    """SPADE(x, S) = norm(x) · (1 + γ(S)) + β(S). Called as every adaptive norm: norm(x, segmap, lbp)."""
+
     def __init__(self, norm_nc, cond_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN):
         super().__init__()
         self.param_free_norm = param_free_norm(param_free, norm_nc)
         self.branch = ModulationBranch(cond_nc, norm_nc, ks, nhidden)
 
-    def forward(self, x, segmap):
+    def forward(self, x, segmap, lbp=None):
         gamma, beta = self.branch(segmap)
         return self.param_free_norm(x) * (1 + gamma) + beta
 
 
-class MFADE(SPADE):
-    """SPADE's label branch plus an LBP branch; see the module docstring."""
+class ConcatSPADE(SPADE):
+    """The '+ LBP generator' ablation: SPADE conditioned on concat(S, L) (cond_nc counts L)."""
 
-    def __init__(self, norm_nc, label_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN):
+    def forward(self, x, segmap, lbp):
+        return super().forward(x, torch.cat([segmap, lbp], 1))
+
+
+class MFADE(SPADE):
+    """MFADE(x, S, L) = norm(x) · (1 + γ_s(S) + γ_o(L)) + (β_s(S) + β_o(L)).
+
+    SPADE's label branch plus an LBP branch of hidden width nhidden_lbp (0: γ_o and β_o are
+    one conv each straight from L, as the paper's figure draws them).
+    """
+
+    def __init__(self, norm_nc, label_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN, nhidden_lbp=NHIDDEN):
         super().__init__(norm_nc, label_nc, param_free, ks, nhidden)
-        self.lbp_branch = ModulationBranch(1, norm_nc, ks, nhidden)
+        self.lbp_branch = ModulationBranch(1, norm_nc, ks, nhidden_lbp)
 
     def forward(self, x, segmap, lbp):
         gamma_s, beta_s = self.branch(segmap)
@@ -81,18 +96,33 @@ class MFADE(SPADE):
 
 
 class ModulationBranch(nn.Module):
-    """a = ReLU(conv(cond)); γ = conv(a); β = conv(a). cond must already be at x's size."""
+    """a = ReLU(conv(cond)); γ = conv(a); β = conv(a) (nhidden 0: γ, β = conv(cond)).
+    cond must already be at x's size."""
 
     def __init__(self, cond_nc, norm_nc, ks, nhidden=NHIDDEN):
         super().__init__()
         pw = ks // 2
-        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, nhidden, ks, padding=pw), nn.ReLU())
-        self.mlp_gamma = nn.Conv2d(nhidden, norm_nc, ks, padding=pw)
-        self.mlp_beta = nn.Conv2d(nhidden, norm_nc, ks, padding=pw)
+        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, nhidden, ks, padding=pw), nn.ReLU()) if nhidden else None
+        self.mlp_gamma = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
+        self.mlp_beta = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
 
     def forward(self, cond):
-        actv = self.mlp_shared(cond)
+        actv = self.mlp_shared(cond) if self.mlp_shared is not None else cond
         return self.mlp_gamma(actv), self.mlp_beta(actv)
+
+
+def adaptive_norm(norm_G, label_nc, use_lbp, nhidden=NHIDDEN, nhidden_lbp=NHIDDEN):
+    """--norm_G -> f(channels) -> the adaptive norm of G_I's blocks, each called as norm(x, S, L).
+
+    'mfade...' gives MFADE(S, L); 'spade...' gives SPADE(S), or SPADE(concat(S, L)) when the
+    model has an LBP map (use_lbp: the '+ LBP generator' ablation).
+    """
+    kind, param_free, ks = parse_adaptive(norm_G)
+    if kind == 'mfade':
+        return lambda c: MFADE(c, label_nc, param_free, ks, nhidden, nhidden_lbp)
+    if use_lbp:
+        return lambda c: ConcatSPADE(c, label_nc + 1, param_free, ks, nhidden)
+    return lambda c: SPADE(c, label_nc, param_free, ks, nhidden)
 
 
 def resize_conditions(x, segmap, lbp):

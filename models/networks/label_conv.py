@@ -1,0 +1,234 @@
+"""Convolutions over the one-hot label map, computed from the label ids (issue 12, point 1).
+
+A k×k conv over cat([one_hot(ids, C), edge], 1) multiplies mostly zeros: at each output pixel
+it adds, for each of the k² kernel offsets, the weight column of the class found there (plus
+the edge column where the edge map is 1; zero padding adds nothing). `LabelConv2d` computes
+exactly that sum as one `embedding_bag` over a table made from the weight:
+
+    table[i, z] = W[:, z, dy, dx]                          z < C      (class z)
+    table[i, C + z] = W[:, z, dy, dx] + W[:, C, dy, dx]    z < C      (class z on an edge)
+    table[i, Z] = 0                                        (zero padding), Z = 2C with edges else C
+
+(i = dy·k + dx; the bias is added to the rows of offset 0, which every output pixel uses once.)
+The weight gradient is the transposed lookup: input pixels sorted by code, and for each offset
+the grad rows of the output pixels that read them, summed per code with `embedding_bag` too.
+Parameters and state_dict are nn.Conv2d's, so checkpoints do not change.
+
+    sem = Semantics.from_label(data['label'], num_classes, edge)   # ids, not the one-hot
+    conv = LabelConv2d(sem.channels + 3, 64, 4, stride=2, padding=2)
+    y = conv(sem, images)     # = conv2d(cat([sem.one_hot(), images], 1)); images may hold k·N
+                              #   samples (fakes and reals): the label part is computed once
+"""
+import functools
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Semantics:
+    """The label input as ids: stands for cat([one_hot(ids, num_classes), edge], 1).
+
+    ids: N×1×H×W integer label ids in [0, num_classes); edge: N×1×H×W 0/1 map or None.
+    """
+
+    def __init__(self, ids, num_classes, edge=None, check=True):
+        if ids.dim() == 3:
+            ids = ids.unsqueeze(1)
+        self.ids = ids.long()
+        self.num_classes = int(num_classes)
+        self.edge = None if edge is None else edge.float()
+        if check:
+            if self.ids.numel() and not (0 <= self.ids.min() and self.ids.max() < self.num_classes):
+                raise ValueError(f"label ids must lie in [0, {self.num_classes})")
+            if self.edge is not None and not ((self.edge == 0) | (self.edge == 1)).all():
+                raise ValueError("the edge map must be 0/1")
+
+    @classmethod
+    def from_label(cls, label, num_classes, edge=None):
+        """From the data dict's label tensor (N×1×H×W ids, any dtype) and optional edge map."""
+        return cls(label.long(), num_classes, edge)
+
+    @property
+    def channels(self):
+        """Channels of the dense map: C, plus 1 for the edge."""
+        return self.num_classes + (self.edge is not None)
+
+    @property
+    def shape(self):
+        """Shape of the dense map, N×channels×H×W."""
+        n, _, h, w = self.ids.shape
+        return torch.Size((n, self.channels, h, w))
+
+    @property
+    def device(self):
+        return self.ids.device
+
+    def __len__(self):
+        return self.ids.shape[0]
+
+    def to(self, device, non_blocking=False):
+        edge = None if self.edge is None else self.edge.to(device, non_blocking=non_blocking)
+        return Semantics(self.ids.to(device, non_blocking=non_blocking), self.num_classes, edge, check=False)
+
+    def resize(self, size):
+        """F.interpolate(one_hot, size, mode='nearest'), as ids (the same pixels are picked)."""
+        size = (size, size) if isinstance(size, int) else tuple(size)
+        if tuple(self.ids.shape[-2:]) == size:
+            return self
+        maps = self.ids.float() if self.edge is None else torch.cat([self.ids.float(), self.edge], 1)
+        maps = F.interpolate(maps, size=size, mode='nearest')
+        edge = None if self.edge is None else maps[:, 1:]
+        return Semantics(maps[:, :1].long(), self.num_classes, edge, check=False)
+
+    def one_hot(self, dtype=torch.float32):
+        """The dense N×channels×H×W map (as Pix2PixModel.preprocess_input builds it)."""
+        n, _, h, w = self.ids.shape
+        out = torch.zeros(n, self.num_classes, h, w, dtype=dtype, device=self.device).scatter_(1, self.ids, 1)
+        return out if self.edge is None else torch.cat([out, self.edge.to(dtype)], 1)
+
+    @property
+    def num_codes(self):
+        return 2 * self.num_classes if self.edge is not None else self.num_classes
+
+    def codes(self):
+        """N×H×W: the class id, + C where the edge is 1 (one table row per (class, edge))."""
+        if self.edge is None:
+            return self.ids[:, 0]
+        return (self.ids + self.num_classes * self.edge.long())[:, 0]
+
+
+def _out_size(size, kernel, stride, padding):
+    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+
+
+@functools.lru_cache(maxsize=32)
+def _reader_map(n, h, w, kernel, stride, padding, device):
+    """(kh·kw)×(N·H·W): the output pixel that reads input pixel q through offset i, else -1."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    ho, wo = _out_size((h, w), kernel, stride, padding)
+    rows = torch.arange(n * ho * wo, device=device).view(n, ho, wo)
+    out = torch.full((kh, kw, n, h, w), -1, dtype=torch.long, device=device)
+    for dy in range(kh):
+        ys = torch.arange(ho, device=device) * sh - ph + dy
+        vy = (ys >= 0) & (ys < h)
+        for dx in range(kw):
+            xs = torch.arange(wo, device=device) * sw - pw + dx
+            vx = (xs >= 0) & (xs < w)
+            out[dy, dx][:, ys[vy, None], xs[vx]] = rows[:, vy][:, :, vx]
+    return out.view(kh * kw, -1)
+
+
+class _LabelLookup(torch.autograd.Function):
+    """(weight, bias, codes) -> N×Ho×Wo×out: the conv of the label channels, by table lookup."""
+
+    @staticmethod
+    def forward(ctx, weight, bias, codes, c, z_max, stride, padding, dtype):
+        out_ch, _, kh, kw = weight.shape
+        kk = kh * kw
+        n, h, w = codes.shape
+        ho, wo = _out_size((h, w), (kh, kw), stride, padding)
+        wk = weight.detach().permute(2, 3, 1, 0).reshape(kk, -1, out_ch)  # offset, in, out
+        table = wk.new_empty(kk, z_max + 1, out_ch, dtype=dtype)
+        table[:, :c] = wk[:, :c]
+        if z_max == 2 * c:  # rows of (class, on an edge)
+            table[:, c:2 * c] = wk[:, :c] + wk[:, c:c + 1]
+        table[:, z_max] = 0
+        if bias is not None:
+            table[0] += bias.detach().to(dtype)
+        # the table row of each (output pixel, offset); zero padding reads row Z of the offset
+        (sh, sw), (ph, pw) = stride, padding
+        win = F.pad(codes, (pw, pw, ph, ph), value=z_max).unfold(1, kh, sh).unfold(2, kw, sw)
+        index = win + torch.arange(0, kk * (z_max + 1), z_max + 1, device=codes.device).view(kh, kw)
+        out = F.embedding_bag(index.reshape(-1, kk), table.view(-1, out_ch), mode='sum')
+        ctx.save_for_backward(codes)
+        ctx.conf = c, z_max, stride, padding, weight.shape, weight.dtype, bias is not None
+        return out.view(n, ho, wo, out_ch)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (codes,), (c, z_max, stride, padding, wshape, wdtype, has_bias) = ctx.saved_tensors, ctx.conf
+        out_ch, cin, kh, kw = wshape
+        g = grad.reshape(-1, out_ch).contiguous()  # rows per output pixel (grad may be NCHW)
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # table_grad[i, z] = sum of g over the output pixels reading code z through offset i
+            flat = codes.reshape(-1)
+            order = torch.argsort(flat)
+            counts = torch.bincount(flat, minlength=z_max)
+            reader = _reader_map(*codes.shape, (kh, kw), stride, padding, codes.device)[:, order]
+            bags = (torch.cumsum(counts, 0) - counts) + flat.numel() * torch.arange(kh * kw, device=g.device)[:, None]
+            valid = (reader >= 0).view(-1)  # drop the (offset, pixel) pairs no output reads
+            before = F.pad(torch.cumsum(valid, 0), (1, 0))  # valid entries before each position
+            table_grad = F.embedding_bag(reader.view(-1)[valid], g, before[bags.view(-1)], mode='sum')
+            table_grad = table_grad.view(kh * kw, z_max, out_ch).to(wdtype)
+            gk = table_grad[:, :c]
+            if z_max == 2 * c:
+                gk = torch.cat([gk + table_grad[:, c:], table_grad[:, c:].sum(1, keepdim=True)], 1)
+            gk = gk.view(kh, kw, -1, out_ch).permute(3, 2, 0, 1)
+            if gk.shape[1] == cin:
+                grad_w = gk
+            else:  # dense channels follow: their gradient comes from the dense conv
+                grad_w = gk.new_zeros(wshape)
+                grad_w[:, :gk.shape[1]] = gk
+        if has_bias and ctx.needs_input_grad[1]:
+            grad_b = g.sum(0, dtype=torch.float32).to(wdtype)
+        return grad_w, grad_b, None, None, None, None, None, None
+
+
+class LabelConv2d(nn.Conv2d):
+    """nn.Conv2d (same parameters and state_dict) over cat([semantics.one_hot(), dense], 1).
+
+    forward(semantics, dense=None): semantics is a `Semantics` (N samples); dense, if given, holds
+    the in_channels - semantics.channels channels that follow the label ones, for k·N samples
+    (k ≥ 1: e.g. fakes and reals, sample j·N + i paired with semantics i). The label part is
+    computed once for the N samples and added to each of the k dense parts.
+    The weight is read once per call through self.weight, so parametrizations (spectral norm)
+    apply. Under autocast the lookup table is in the autocast dtype and so is the output.
+    """
+    # Below this many output pixels (N·Ho·Wo) building the table costs more than the dense
+    # conv saves: the label part is then the conv of the one-hot map.
+    min_pixels = 256
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if (self.groups != 1 or self.dilation != (1, 1) or self.padding_mode != 'zeros'
+                or isinstance(self.padding, str)):
+            raise ValueError("LabelConv2d: only groups=1, dilation=1, numeric zero padding")
+
+    def forward(self, semantics, dense=None):
+        weight = self.weight  # once: a parametrization may run on each read
+        label = self.label_part(semantics, weight)
+        if dense is None:
+            channels_last = weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+            return label.contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        return self.combine(label, self.dense_part(dense, weight))
+
+    def label_part(self, semantics, weight=None):
+        """conv2d(semantics.one_hot(), weight[:, :semantics.channels]) + bias, N×out×Ho×Wo
+        (channels_last strides)."""
+        weight = self.weight if weight is None else weight
+        if semantics.channels > self.in_channels:
+            raise ValueError(f"{semantics.channels} label channels for a conv of {self.in_channels} inputs")
+        n, _, h, w = semantics.shape
+        ho, wo = _out_size((h, w), self.kernel_size, self.stride, self.padding)
+        if n * ho * wo < self.min_pixels:
+            return F.conv2d(semantics.one_hot(weight.dtype), weight[:, :semantics.channels], self.bias,
+                            self.stride, self.padding)
+        device = semantics.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weight.dtype
+        out = _LabelLookup.apply(weight, self.bias, semantics.codes(), semantics.num_classes,
+                                 semantics.num_codes, self.stride, self.padding, dtype)
+        return out.permute(0, 3, 1, 2)
+
+    def dense_part(self, dense, weight=None):
+        """conv2d(dense, the weight of the last dense.shape[1] input channels), no bias."""
+        weight = self.weight if weight is None else weight
+        return F.conv2d(dense, weight[:, self.in_channels - dense.shape[1]:], None, self.stride, self.padding)
+
+    @staticmethod
+    def combine(label, dense):
+        """dense (k·N samples) + label (N samples) for each of the k groups; adds into dense."""
+        n = label.shape[0]
+        dense.unflatten(0, (dense.shape[0] // n, n)).add_(label)
+        return dense
