@@ -31,8 +31,9 @@ class Pix2PixModel(nn.Module):
                             help="'more'/'most' add upsampling steps to G_I (SPADE)")
         parser.add_argument('--ngf_lbp', type=int, default=None, help='width of G_L (default: --ngf)')
         parser.add_argument('--nhidden', type=int, default=128, help='hidden width of the SPADE/MFADE label branch')
-        parser.add_argument('--nhidden_lbp', type=int, default=128,
-                            help="hidden width of MFADE's LBP branch; 0: γ_o, β_o = conv(L) (the paper's figure)")
+        parser.add_argument('--nhidden_lbp', type=int, default=None,
+                            help="hidden width of MFADE's LBP branch (default: --nhidden); 0: γ_o, β_o = conv(L), "
+                                 "the paper's figure")
         parser.add_argument('--lbp_variant', default='classic', choices=VARIANTS,
                             help="LBP operator: the authors' 3×3 'classic' or scikit-image's circular one")
         parser.add_argument('--lbp_temperature', type=float, default=DEFAULT_TEMPERATURE,

@@ -165,7 +165,7 @@ def check(opt):
         raise UserError(f"--netG {opt.netG}: choose ulbp, spade or pix2pixhd")
     if opt.lbp_temperature <= 0:
         raise UserError(f"--lbp_temperature {opt.lbp_temperature}: must be > 0 (gray levels)")
-    if opt.nhidden_lbp < 0:
+    if opt.nhidden_lbp is not None and opt.nhidden_lbp < 0:
         raise UserError(f"--nhidden_lbp {opt.nhidden_lbp}: must be >= 0 (0: no hidden layer)")
     if opt.netG != 'pix2pixhd' and parse_adaptive(opt.norm_G)[0] == 'mfade' and not uses_lbp(opt):
         raise UserError(f"--norm_G {opt.norm_G} needs the LBP map of --netG ulbp; use spectralspadesyncbatch3x3 "

@@ -65,6 +65,8 @@ def test_mfade_lbp_branch_without_hidden_layer():
     norm = Pix2PixModel(opt).nets['G'].head_0.norm_0
     assert norm.lbp_branch.mlp_shared is None and norm.lbp_branch.mlp_gamma.in_channels == 1
     assert norm.branch.mlp_shared[0].out_channels == opt.nhidden
+    default = Pix2PixModel(tiny_opt('--nhidden', '8')).nets['G'].head_0.norm_0.lbp_branch  # follows --nhidden
+    assert default.mlp_shared[0].out_channels == 8
     x, seg, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), torch.rand(1, opt.semantic_nc, 4, 8), \
         torch.rand(1, 1, 4, 8)
     gamma, beta = norm.lbp_branch(lbp)

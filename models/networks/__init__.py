@@ -31,7 +31,8 @@ def define_G(opt):
         raise UserError(f"--crop_size {opt.crop_size} with --aspect_ratio {opt.aspect_ratio}: width and height must "
                         f"be multiples of {2 ** UPSAMPLINGS[opt.num_upsampling_layers]} for "
                         f"--num_upsampling_layers {opt.num_upsampling_layers}")
-    make_norm = adaptive_norm(opt.norm_G, opt.semantic_nc, uses_lbp(opt), opt.nhidden, opt.nhidden_lbp)
+    make_norm = adaptive_norm(opt.norm_G, opt.semantic_nc, uses_lbp(opt), opt.nhidden,
+                              opt.nhidden if opt.nhidden_lbp is None else opt.nhidden_lbp)
     net = ULBPGenerator(opt.semantic_nc, opt.ngf, latent, make_norm, opt.num_upsampling_layers, spectral=opt.norm_G.startswith('spectral'),
                         z_dim=opt.z_dim if opt.use_vae else 0)
     return _init(net, opt)
