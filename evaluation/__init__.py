@@ -1,9 +1,16 @@
-"""Evaluation of synthesized images (run by evaluate.py on the folder test.py writes).
+"""Evaluation of synthesized images: everything evaluate.py runs (it keeps only the command line).
 
+- run.py            load the protocol's networks, score a results folder, write metrics.json
+- results.py        the folder test.py writes: stems, images, label ids, the generator's LBP codes
+- scoring.py        metrics accumulated batch by batch: FID features, confusion matrix, LBP distances
+- fid.py            Inception features, Fréchet distance (FID), kernel inception distance (KID)
 - inception.py      the FID Inception-v3 (pytorch-fid's port of TensorFlow's graph), pool3 features
-- fid.py            feature extraction, Fréchet distance (FID) and kernel inception distance (KID)
-- segmentation.py   confusion matrix, mIoU, pixel accuracy, Cityscapes label id -> train id
+- segmentation.py   label space per dataset (Cityscapes id -> train id), confusion matrix, the mIoU rules
+- dataset_labels.py the dataset's full-resolution label files, for --seg_size original
+- lbp_distance.py   mean |LBP(synthesized) - LBP(real)| / 255, for the model's LBP variant
+- protocol.py       the protocol line stored and printed beside the numbers
+- table.py          the markdown table row (evaluate.py) and table (scripts/common.sh)
 - segmenters/       the published segmenters SPADE scored with (DRN-D-105 for Cityscapes,
                     UperNet-101 for ADE20K, DeepLab v2 for COCO-Stuff) and a small U-Net for
-                    demo/custom data, behind build_segmenter(...).predict(images in [-1, 1])
+                    demo/custom data (segmenters/training.py trains it), behind build_segmenter
 """

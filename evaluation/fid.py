@@ -11,6 +11,13 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from evaluation.results import batches_of_same_shape, to_tensor
+
+RESIZE = 'bilinear to 299x299'  # what FIDInceptionV3 does to every input, as pytorch-fid
+# pytorch-fid's README asks for at least 2048 images (the feature dimension); FID's bias grows as the
+# image count falls (Chong & Forsyth, CVPR 2020), so fewer give larger FIDs than published ones.
+FEW_IMAGES = 2048
+
 
 @torch.no_grad()
 def activations(net, batches, device):
@@ -94,3 +101,26 @@ def kernel_inception_distance(acts1, acts2, num_subsets=100, subset_size=1000, s
                                acts2[rng.choice(len(acts2), size, replace=False)])
               for _ in range(num_subsets)]
     return float(np.mean(values)), float(np.std(values))
+
+
+class FIDFeatures:
+    """Inception pool3 features of the synthesized and the real images, gathered batch by batch."""
+
+    def __init__(self, net, device):
+        self.net, self.device = net, device
+        self.fake, self.real = [], []
+
+    def add(self, synth, real):
+        """synth, real: lists of H×W×3 uint8 images (8-bit -> [-1, 1] as the network expects)."""
+        for images, out in ((synth, self.fake), (real, self.real)):
+            for group in batches_of_same_shape([im.shape for im in images]):
+                batch = to_tensor([images[i] for i in group]).float() / 127.5 - 1
+                out.append(activations(self.net, [batch], self.device))
+
+    def result(self, notes):
+        fake, real = np.concatenate(self.fake), np.concatenate(self.real)
+        if min(len(fake), len(real)) < 2:
+            notes['fid'] = notes['kid'] = 'n/a: FID and KID need at least 2 images'
+            return {'fid': None, 'kid': None, 'kid_std': None}
+        kid, kid_std = kernel_inception_distance(fake, real)
+        return {'fid': fid_from_activations(fake, real), 'kid': kid, 'kid_std': kid_std}

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from util.weights import check_state_dict, load_published_weights
+from util.weights import check_state_dict, hub_checkpoint_path, load_published_weights
 
 FID_WEIGHTS_FILE = 'pt_inception-2015-12-05-6726825d.pth'
 FID_WEIGHTS_URL = ('https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/'
@@ -164,6 +164,7 @@ class FIDInceptionV3(nn.Module):
         self.Mixed_7b = BlockE(1280, max_pool=False)
         self.Mixed_7c = BlockE(2048, max_pool=True)
         self.fc = nn.Linear(2048, 1008)
+        self.weight_files = ()  # set by load_fid_inception, for the protocol line
 
     def forward(self, images):
         """N×3×H×W RGB in [-1, 1] -> N×2048 features."""
@@ -183,4 +184,5 @@ def load_fid_inception(weights_path='', download=True):
     state = load_published_weights(weights_path, FID_WEIGHTS_FILE, FID_WEIGHTS_URL, 'FID/KID Inception',
                                    '--fid_weights', 'or pass --no_fid to skip FID/KID', download)
     check_state_dict(net, state, weights_path or FID_WEIGHTS_FILE)
+    net.weight_files = (weights_path or hub_checkpoint_path(FID_WEIGHTS_FILE),)
     return net.eval()

@@ -1,9 +1,18 @@
-"""Segmentation scores: confusion matrix, mIoU, pixel accuracy, Cityscapes id -> train id.
+"""Segmentation scores: the label space each dataset is scored in, the confusion matrix, the three
+published mIoU rules and pixel accuracy.
 
-mIoU is the mean IoU over the classes that occur in the ground truth or in the prediction of the
-evaluated set (union > 0); a class absent from both says nothing about the images and is left out
-rather than counted as 0 or 1. This matches the usual "nanmean of per-class IoU" rule.
+mIoU rules, each as its reference code computes it from the confusion matrix of the whole set:
+
+| rule  | mean over                                              | reference (dataset)                     |
+| ----- | ------------------------------------------------------ | --------------------------------------- |
+| union | classes in the ground truth or the prediction          | fyu/drn segment.py (Cityscapes)         |
+| all   | every class; a class in neither counts as IoU 0        | CSAILVision eval.py (ADE20K)            |
+| gt    | classes in the ground truth; one only predicted is out | kazuto1011 libs/utils/metric.py (COCO)  |
+
+On a full validation set in which every class occurs the three agree; on subsets they do not.
 """
+from functools import partial
+
 import numpy as np
 
 IGNORE = 255
@@ -17,17 +26,39 @@ _CITYSCAPES_TRAIN_IDS = {
 }
 CITYSCAPES_CLASSES = 19
 
+MIOU_RULES = ('union', 'all', 'gt')
+DEFAULT_MIOU_RULE = {'cityscapes': 'union', 'ade20k': 'all', 'coco': 'gt', 'custom': 'union', 'demo': 'union'}
+RULE_MEANING = {'union': 'mean over classes with union > 0 (fyu/drn)',
+                'all': 'mean over all classes, absent ones count 0 (CSAILVision)',
+                'gt': 'mean over classes present in the ground truth (kazuto1011 deeplab-pytorch)'}
 
-def cityscapes_train_ids(label_ids):
-    """Array of Cityscapes label ids -> train ids 0..18, 255 for ignored and unknown ids."""
-    table = np.full(256, IGNORE, dtype=np.uint8)
+
+def label_space(dataset_mode, label_nc):
+    """(classes scored, function: the dataset's label ids -> scored ids, IGNORE where not scored).
+
+    The one place Cityscapes differs: its 35 label ids are scored as the 19 train ids that DRN-D-105
+    predicts. Every other dataset scores its ids 0..label_nc-1, so its don't-care id and anything
+    beyond are ignored.
+    """
+    if dataset_mode == 'cityscapes':
+        return CITYSCAPES_CLASSES, _cityscapes_train_ids
+    return label_nc, partial(_ignore_outside, num_classes=label_nc)
+
+
+def _cityscapes_train_ids(label_ids):
+    table = np.full(256, IGNORE, dtype=np.int64)
     for label_id, train_id in _CITYSCAPES_TRAIN_IDS.items():
         table[label_id] = train_id
     ids = np.asarray(label_ids)
-    out = np.full(ids.shape, IGNORE, dtype=np.uint8)
+    out = np.full(ids.shape, IGNORE, dtype=np.int64)
     inside = (ids >= 0) & (ids < 256)
     out[inside] = table[ids[inside]]
     return out
+
+
+def _ignore_outside(label_ids, num_classes):
+    ids = np.asarray(label_ids).astype(np.int64)
+    return np.where((ids >= 0) & (ids < num_classes), ids, IGNORE)
 
 
 def confusion_matrix(gt, pred, num_classes):
@@ -52,9 +83,20 @@ def per_class_iou(conf):
         return np.where(union > 0, inter / union, np.nan)
 
 
-def mean_iou(conf):
+def mean_iou(conf, rule='union'):
+    """mIoU of a confusion matrix under one of MIOU_RULES; NaN when no pixel was scored."""
+    if not np.asarray(conf).sum():
+        return float('nan')
     ious = per_class_iou(conf)
-    return float(np.nanmean(ious)) if np.isfinite(ious).any() else float('nan')
+    if rule == 'all':
+        counted = np.nan_to_num(ious, nan=0.0)
+    elif rule == 'gt':
+        counted = ious[np.asarray(conf).sum(1) > 0]
+    elif rule == 'union':
+        counted = ious[np.isfinite(ious)]
+    else:
+        raise ValueError(f"mIoU rule {rule!r}: choose one of {', '.join(MIOU_RULES)}")
+    return float(counted.mean())
 
 
 def pixel_accuracy(conf):

@@ -2,8 +2,9 @@
 
 The published model is two files, encoder_epoch_50.pth and decoder_epoch_50.pth; the encoder and
 decoder here have their module names so each loads unchanged. CSAIL trained with a synchronised
-batch norm that also saved `_tmp_running_mean`, `_tmp_running_var` and `_running_iter`; those
-buffers are registered (and unused) so the files match name for name.
+batch norm whose files may also hold `_tmp_running_mean`, `_tmp_running_var` and `_running_iter`
+per layer (depending on the release); inference never uses them, so the layers here are plain
+BatchNorm2d and those entries are ignored when present (CSAIL itself loads with strict=False).
 
 Encoder: a "deep stem" ResNet-101 (three 3×3 convolutions, 64-64-128, instead of one 7×7) that
 returns the outputs of its four stages (strides 4, 8, 16, 32).
@@ -15,19 +16,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class CSAILBatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm2d with the extra buffers of CSAIL's synchronised batch norm (not used in eval)."""
-
-    def __init__(self, channels):
-        super().__init__(channels)
-        self.register_buffer('_tmp_running_mean', torch.zeros(channels))
-        self.register_buffer('_tmp_running_var', torch.ones(channels))
-        self.register_buffer('_running_iter', torch.ones(1))
-
-
 def conv_bn_relu(cin, cout, kernel=3, stride=1):
     return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
-                         CSAILBatchNorm2d(cout), nn.ReLU(inplace=True))
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
 class Bottleneck(nn.Module):
@@ -35,15 +26,15 @@ class Bottleneck(nn.Module):
         super().__init__()
         cout = planes * 4
         self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
-        self.bn1 = CSAILBatchNorm2d(planes)
+        self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = CSAILBatchNorm2d(planes)
+        self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, cout, 1, bias=False)
-        self.bn3 = CSAILBatchNorm2d(cout)
+        self.bn3 = nn.BatchNorm2d(cout)
         self.downsample = None
         if stride != 1 or cin != cout:
             self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
-                                            CSAILBatchNorm2d(cout))
+                                            nn.BatchNorm2d(cout))
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
@@ -63,11 +54,11 @@ class ResNet101Encoder(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 3, stride=2, padding=1, bias=False)
-        self.bn1 = CSAILBatchNorm2d(64)
+        self.bn1 = nn.BatchNorm2d(64)
         self.conv2 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.bn2 = CSAILBatchNorm2d(64)
+        self.bn2 = nn.BatchNorm2d(64)
         self.conv3 = nn.Conv2d(64, 128, 3, padding=1, bias=False)
-        self.bn3 = CSAILBatchNorm2d(128)
+        self.bn3 = nn.BatchNorm2d(128)
         self.layer1 = _stage(128, 64, 3, 1)
         self.layer2 = _stage(256, 128, 4, 2)
         self.layer3 = _stage(512, 256, 23, 2)

@@ -1,0 +1,36 @@
+"""LBP distance: how far the synthesized image's texture is from the real one's.
+
+lbp_distance: mean |LBP(synthesized) − LBP(real)| / 255 over all pixels of all images, with LBP as
+util.lbp computes it for the variant the model was trained with (`--lbp_variant`);
+lbp_map_distance: the same with the generator's own LBP map in place of LBP(synthesized), when
+test.py wrote one. Real images of another size are compared at the synthesized size (bicubic).
+"""
+import numpy as np
+from PIL import Image
+
+from util.lbp import lbp_from_rgb8
+
+
+class LBPDistance:
+    def __init__(self, variant):
+        self.variant = variant
+        self.sums = {'lbp_distance': [0.0, 0], 'lbp_map_distance': [0.0, 0]}  # |difference| total, pixels
+
+    def add(self, fake, real, generated_codes=None):
+        """fake, real: H×W×3 uint8 images; generated_codes: H×W codes of the generator's LBP map or None."""
+        if real.shape != fake.shape:
+            real = np.array(Image.fromarray(real).resize((fake.shape[1], fake.shape[0]), Image.BICUBIC))
+        real_codes = self.codes(real)
+        self._add('lbp_distance', self.codes(fake), real_codes)
+        if generated_codes is not None:
+            self._add('lbp_map_distance', generated_codes, real_codes)
+
+    def codes(self, rgb8):
+        return lbp_from_rgb8(rgb8, variant=self.variant).astype(np.int64)
+
+    def _add(self, key, codes, real_codes):
+        self.sums[key][0] += np.abs(codes - real_codes).sum()
+        self.sums[key][1] += real_codes.size
+
+    def result(self):
+        return {key: float(total) / count / 255.0 if count else None for key, (total, count) in self.sums.items()}
