@@ -8,8 +8,9 @@
 #
 # train/test/eval/all: the full model, checkpoints/ade20k_ulbpgan; ablation: the four rows
 # ade20k_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
-# Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with UperNet-101;
-# SEG_WEIGHTS is then a FOLDER holding encoder_epoch_50.pth and decoder_epoch_50.pth.
+# Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with UperNet-101, mIoU over all
+# 150 classes as CSAILVision computes it; SEG_WEIGHTS is then a FOLDER holding encoder_epoch_50.pth and
+# decoder_epoch_50.pth (or the ade20k-/baseline-resnet101-upernet folder with them).
 # Other variables: see scripts/common.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -31,15 +32,19 @@ check_split() {
     require_dir "$DATAROOT/annotations/$split" "ADE20K labels ($split)" "$LAYOUT" "$WHERE"
 }
 
+# SPADE's authors point to CSAIL's baseline-resnet101-upernet, which CSAIL now publishes as
+# ade20k-resnet101-upernet; either folder name works (evaluate.py accepts both).
+UPERNET_FOLDERS=(ade20k-resnet101-upernet baseline-resnet101-upernet)
 UPERNET_URL=http://sceneparsing.csail.mit.edu/model/pytorch/ade20k-resnet101-upernet/
 require_segmenter() {
     local part
     for part in encoder_epoch_50.pth decoder_epoch_50.pth; do
         if [[ -n "${SEG_WEIGHTS:-}" ]]; then
-            [[ -f "$SEG_WEIGHTS/$part" ]] || die "mIoU segmenter (ADE20K UperNet-101): $SEG_WEIGHTS/$part not found; SEG_WEIGHTS must be a folder with encoder_epoch_50.pth and decoder_epoch_50.pth from $UPERNET_URL"
-        else
-            require_weight "mIoU segmenter (ADE20K UperNet-101)" SEG_WEIGHTS "ade20k-resnet101-upernet_$part" \
-                "$UPERNET_URL$part (saved under the name ade20k-resnet101-upernet_$part)"
+            [[ -f "$SEG_WEIGHTS/$part" || -f "$SEG_WEIGHTS/${UPERNET_FOLDERS[0]}/$part" || -f "$SEG_WEIGHTS/${UPERNET_FOLDERS[1]}/$part" ]] ||
+                die "mIoU segmenter (ADE20K UperNet-101): $SEG_WEIGHTS/$part not found; SEG_WEIGHTS must be a folder with encoder_epoch_50.pth and decoder_epoch_50.pth (or holding ${UPERNET_FOLDERS[0]}/ or ${UPERNET_FOLDERS[1]}/ with them) from $UPERNET_URL"
+        elif [[ ! -f "$(hub_checkpoints)/${UPERNET_FOLDERS[1]}_$part" ]]; then
+            require_weight "mIoU segmenter (ADE20K UperNet-101)" SEG_WEIGHTS "${UPERNET_FOLDERS[0]}_$part" \
+                "$UPERNET_URL$part (saved under the name ${UPERNET_FOLDERS[0]}_$part or ${UPERNET_FOLDERS[1]}_$part)"
         fi
     done
 }

@@ -8,7 +8,8 @@
 # train/test/eval/all: the full model, checkpoints/cityscapes_ulbpgan; ablation: the four rows
 # cityscapes_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DRN-D-105
-# (drn-d-105_ms_cityscapes.pth, SEG_WEIGHTS). Other variables: see scripts/common.sh.
+# (drn-d-105_ms_cityscapes.pth from http://go.yf.io/drn-cityscapes-models, SEG_WEIGHTS), mIoU over the
+# classes with union > 0 as fyu/drn computes it. Other variables: see scripts/common.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -27,9 +28,10 @@ check_split() {
     require_dir "$DATAROOT/gtFine/$1" "Cityscapes labels ($1)" "$LAYOUT" "$WHERE"
 }
 
+# fyu/drn publishes its Cityscapes models on a page, not at a file URL: nothing can be downloaded.
 require_segmenter() {
-    require_weight "mIoU segmenter (Cityscapes DRN-D-105)" SEG_WEIGHTS drn-d-105_ms_cityscapes.pth \
-        http://dl.yf.io/drn/drn-d-105_ms_cityscapes.pth
+    FETCHABLE=0 require_weight "mIoU segmenter (Cityscapes DRN-D-105)" SEG_WEIGHTS drn-d-105_ms_cityscapes.pth \
+        "http://go.yf.io/drn-cityscapes-models (fyu/drn's Cityscapes models)"
 }
 
 dataset_main "$@"

@@ -9,7 +9,8 @@
 # train/test/eval/all: the full model, checkpoints/coco_ulbpgan; ablation: the four rows
 # coco_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DeepLab v2
-# (deeplabv2_resnet101_msc-cocostuff164k-100000.pth, SEG_WEIGHTS). Other variables: see scripts/common.sh.
+# (deeplabv2_resnet101_msc-cocostuff164k-100000.pth, SEG_WEIGHTS), mIoU over the classes present in the
+# ground truth as kazuto1011/deeplab-pytorch computes it. Other variables: see scripts/common.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 

@@ -8,6 +8,8 @@
 #   VGG_WEIGHTS   vgg19-dcbb9e9d.pth (default: the torch hub cache); NO_VGG=1 trains without VGG loss
 #   FID_WEIGHTS   pt_inception-2015-12-05-6726825d.pth (default: the torch hub cache)
 #   SEG_WEIGHTS   the dataset's segmenter weights (default: the torch hub cache)
+#   SEG_SIZE      native (default: segment at the synthesized size) or original (upsampled to the dataset's
+#                 label files, e.g. 1024x2048 for Cityscapes); see README "Testing and evaluation"
 #   DOWNLOAD=1    skip the weight checks and let train.py / evaluate.py download missing files
 #   NTHREADS      data-loader workers per process (default 4)
 #   PYTHON        interpreter (default python)
@@ -47,18 +49,19 @@ hub_checkpoints() {
 }
 
 # require_weight WHAT ENV_VAR FILENAME URL [OFF_HINT]
-# The file is $ENV_VAR when that is set, else <torch hub dir>/checkpoints/FILENAME.
+# The file is $ENV_VAR when that is set, else <torch hub dir>/checkpoints/FILENAME. URL is where it is
+# published; FETCHABLE=0 (set for the call) says that is a page, not the file, so DOWNLOAD=1 cannot help.
 require_weight() {
-    local what=$1 var=$2 file=$3 url=$4 off=${5:-}
+    local what=$1 var=$2 file=$3 url=$4 off=${5:-} fetch=" (DOWNLOAD=1 lets the Python code fetch it)"
     local given="${!var:-}"
     if [[ -n "$given" ]]; then
         [[ -e "$given" ]] || die "$what: $var=$given does not exist (download $file from $url)${off:+; $off}"
         return 0
     fi
-    [[ "${DOWNLOAD:-0}" == 1 ]] && return 0
+    if [[ "${FETCHABLE:-1}" == 0 ]]; then fetch=""; elif [[ "${DOWNLOAD:-0}" == 1 ]]; then return 0; fi
     local cached
     cached="$(hub_checkpoints)/$file"
-    [[ -f "$cached" ]] || die "$what: $file not found at $cached; download it from $url and put it there or set $var=PATH (DOWNLOAD=1 lets the Python code fetch it)${off:+; $off}"
+    [[ -f "$cached" ]] || die "$what: $file not found at $cached; download it from $url and put it there or set $var=PATH$fetch${off:+; $off}"
     return 0
 }
 
@@ -96,6 +99,7 @@ set_weight_args() {
     EVAL_ARGS=()
     [[ -n "${FID_WEIGHTS:-}" ]] && EVAL_ARGS+=(--fid_weights "$FID_WEIGHTS")
     [[ -n "${SEG_WEIGHTS:-}" ]] && EVAL_ARGS+=(--seg_weights "$SEG_WEIGHTS")
+    [[ -n "${SEG_SIZE:-}" ]] && EVAL_ARGS+=(--seg_size "$SEG_SIZE")
     return 0
 }
 
@@ -142,30 +146,10 @@ run_train() {
     fi
 }
 
-# print_table NAME...: one markdown table from results/NAME/val_latest/metrics.json.
+# print_table NAME...: one markdown table from results/NAME/val_latest/metrics.json, made by the
+# function evaluate.py prints its row with (evaluation/table.py).
 print_table() {
-    "$PYTHON" - "$REPO_ROOT/results" "$@" <<'EOF'
-import json, os, sys
-root, names = sys.argv[1], sys.argv[2:]
-def cell(m, key, spec, scale=1.0, note=None):
-    v = m.get(key)
-    if v is not None:
-        return format(v * scale, spec)
-    notes = m.get('notes', {})
-    why = notes.get(note or key) or (notes.get('fid') if key == 'kid' else None) or 'n/a'
-    return why.split(' (')[0]  # "n/a: weights missing (long path...)" -> "n/a: weights missing"
-print('| model | mIoU | acc | LBP dist | FID | KID |')
-print('| --- | --- | --- | --- | --- | --- |')
-for name in names:
-    path = os.path.join(root, name, 'val_latest', 'metrics.json')
-    if not os.path.isfile(path):
-        print(f'| {name} | not evaluated | | | | |')
-        continue
-    with open(path) as f:
-        m = json.load(f)
-    print(f"| {name} | {cell(m, 'miou', '.1f', 100, 'seg')} | {cell(m, 'accuracy', '.1f', 100, 'seg')} | "
-          f"{cell(m, 'lbp_distance', '.4f')} | {cell(m, 'fid', '.2f')} | {cell(m, 'kid', '.4f')} |")
-EOF
+    "$PYTHON" -m evaluation.table "$REPO_ROOT/results" "$@"
 }
 
 # dataset_main [MODE]: the driver of cityscapes.sh / ade20k.sh / coco.sh. The calling script sets
@@ -188,7 +172,9 @@ dataset_main() {
         case $step in
             train) check_split train; require_vgg; per_process_batch "$GLOBAL_BATCH" >/dev/null ;;
             test) check_split val ;;
-            eval) require_inception; require_segmenter ;;
+            eval)
+                [[ "${SEG_SIZE:-native}" =~ ^(native|original)$ ]] || die "SEG_SIZE=$SEG_SIZE: choose native or original"
+                require_inception; require_segmenter ;;
         esac
     done
     for row in "${rows[@]}"; do
@@ -215,8 +201,8 @@ dataset_main() {
                         --nThreads "${NTHREADS:-4}" ;;
                 eval)
                     echo "== evaluate $name"
-                    run_cmd "$PYTHON" evaluate.py --name "$name" --dataset_mode "$DATASET" --which_epoch latest \
-                        "${EVAL_ARGS[@]}" ;;
+                    run_cmd "$PYTHON" evaluate.py --name "$name" --dataset_mode "$DATASET" --dataroot "$DATAROOT" \
+                        --which_epoch latest "${EVAL_ARGS[@]}" ;;
             esac
         done
     done

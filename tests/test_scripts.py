@@ -23,7 +23,7 @@ def run(dataset, tmp_path, *args, **env):
     """Run scripts/<dataset>.sh from tmp_path with a clean environment and an empty torch hub."""
     base = {k: v for k, v in os.environ.items()
             if k not in ('DATAROOT', 'GPUS', 'VGG_WEIGHTS', 'FID_WEIGHTS', 'SEG_WEIGHTS', 'NO_VGG', 'DOWNLOAD',
-                         'NO_INSTANCE')}
+                         'NO_INSTANCE', 'SEG_SIZE')}
     base['TORCH_HOME'] = str(tmp_path / 'torch_home')  # no weight file can be found there
     base.update({k: str(v) for k, v in env.items()})
     return subprocess.run(['bash', os.path.join(SCRIPTS, f'{dataset}.sh'), *args], cwd=tmp_path, env=base,
@@ -114,7 +114,7 @@ def test_ablation_commands_parse(dataset, tmp_path):
     hub.mkdir(parents=True)
     for name in ('vgg19-dcbb9e9d.pth', 'pt_inception-2015-12-05-6726825d.pth') + SEGMENTER_FILES[dataset]:
         (hub / name).touch()
-    result = run(dataset, tmp_path, 'ablation', DATAROOT=tmp_path / 'data', DRY_RUN=1, GPUS=2)
+    result = run(dataset, tmp_path, 'ablation', DATAROOT=tmp_path / 'data', DRY_RUN=1, GPUS=2, SEG_SIZE='original')
     assert result.returncode == 0, result.stderr
     commands = [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')]
     assert len(commands) == 12
@@ -136,8 +136,42 @@ def test_ablation_commands_parse(dataset, tmp_path):
         elif script == 'test.py':
             TestOptions().parse(args)
         else:
-            evaluate.parse_args(args)
+            opt = evaluate.parse_args(args)
+            assert opt.seg_size == 'original' and opt.dataroot == str(tmp_path / 'data')
     assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan')}
+
+
+def hub_with(tmp_path, *names):
+    hub = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    hub.mkdir(parents=True)
+    for name in names:
+        (hub / name).touch()
+
+
+def test_drn_weights_are_checked_even_with_download_and_name_their_page(tmp_path):
+    make_layout(tmp_path / 'data', 'cityscapes')
+    hub_with(tmp_path, 'pt_inception-2015-12-05-6726825d.pth')
+    for download in ('0', '1'):  # fyu/drn publishes no file URL, so DOWNLOAD=1 cannot fetch it
+        result = run('cityscapes', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1, DOWNLOAD=download)
+        assert_fails(result, 'drn-d-105_ms_cityscapes.pth not found', 'go.yf.io/drn-cityscapes-models')
+        assert 'DOWNLOAD=1' not in result.stderr and 'dl.yf.io' not in result.stderr
+    assert_fails(run('cityscapes', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, SEG_SIZE='full'),
+                 'SEG_SIZE=full: choose native or original')
+
+
+def test_upernet_weights_under_either_folder_name(tmp_path):
+    make_layout(tmp_path / 'data', 'ade20k')
+    hub_with(tmp_path, 'pt_inception-2015-12-05-6726825d.pth', 'baseline-resnet101-upernet_encoder_epoch_50.pth',
+             'baseline-resnet101-upernet_decoder_epoch_50.pth')
+    assert run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1).returncode == 0
+    ckpt = tmp_path / 'ckpt' / 'baseline-resnet101-upernet'
+    ckpt.mkdir(parents=True)
+    (ckpt / 'encoder_epoch_50.pth').touch()
+    assert_fails(run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1,
+                     SEG_WEIGHTS=tmp_path / 'ckpt'), str(tmp_path / 'ckpt' / 'decoder_epoch_50.pth'), 'baseline-resnet101-upernet/')
+    (ckpt / 'decoder_epoch_50.pth').touch()
+    result = run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1, SEG_WEIGHTS=tmp_path / 'ckpt')
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize('fmt, label', [('cityscapes', 'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png'),
