@@ -1,11 +1,15 @@
-"""Speed of ULBPGAN: a training iteration (G step + D step), inference, the LBP operator, peak memory.
+"""Speed of a training iteration (G step + D step) and of inference, at each paper setting.
 
-    python scripts/benchmark.py                                    # 256×512, batch 1, ngf 64, this machine
-    python scripts/benchmark.py --height 128 --width 256 --compare # ULBPGAN vs the SPADE baseline
-    python scripts/benchmark.py --device cuda --amp bf16 --compile --channels_last --json
-Times are medians over --iters after --warmup. The LBP operator is timed at 256×512 (batch
---lbp_batch), eager and torch.compile'd, on random images and on a natural photo (skimage's
-astronaut), whose many sloped ties take the exact (slow) path.
+    python scripts/benchmark.py --dataset coco                      # ULBPGAN and SPADE, fp32 and fast
+    python scripts/benchmark.py --dataset cityscapes --paths fp32,fast,compile --json
+    python scripts/benchmark.py --dataset ade20k --device cuda --paths fp32,fast,fp16 --batchSize 8
+--dataset sets the resolution, label channels and num_upsampling_layers as train.py's dataset
+options do (cityscapes 256×512 / 36 channels / more; ade20k 256×256 / 151; coco 256×256 / 184).
+Paths: fp32; fast = --amp bf16 --channels_last; fp16 = --amp fp16 --channels_last (CUDA);
+compile = fast + --compile (its compile time is reported apart). Times are medians over --iters
+after --warmup, with random data (no loader, no VGG). FLOPs per iteration are counted once by
+torch.utils.flop_counter (convolutions and matrix products, forward and backward); "GFLOP/s" is
+that count over the measured time. Ratios are against fp32 SPADE of the same run.
 """
 import argparse
 import json
@@ -18,51 +22,53 @@ import time
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import util.distributed as distributed  # noqa: E402
-import util.lbp as lbp  # noqa: E402
 from models import create_model  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
+from util.lbp import LBP  # noqa: E402
 
-LBP_SIZE = (256, 512)
+PATHS = {'fp32': [], 'fast': ['--amp', 'bf16', '--channels_last'], 'fp16': ['--amp', 'fp16', '--channels_last'],
+         'compile': ['--amp', 'bf16', '--channels_last', '--compile']}
+MODELS = {'ulbp': 'ULBPGAN', 'spade': 'SPADE baseline'}
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--netG', default='ulbp', choices=('ulbp', 'spade'))
-    p.add_argument('--height', type=int, default=256)
-    p.add_argument('--width', type=int, default=512)
+    p.add_argument('--dataset', default='coco', choices=('cityscapes', 'ade20k', 'coco'))
+    p.add_argument('--models', default='ulbp,spade', help='comma-separated: ulbp, spade')
+    p.add_argument('--paths', default='fp32,fast', help=f"comma-separated: {', '.join(PATHS)}")
     p.add_argument('--batchSize', type=int, default=1)
     p.add_argument('--ngf', type=int, default=64)
     p.add_argument('--ndf', type=int, default=64)
     p.add_argument('--nhidden', type=int, default=128)
-    p.add_argument('--label_nc', type=int, default=35)
-    p.add_argument('--amp', default='none', choices=('none', 'bf16', 'fp16'))
-    p.add_argument('--compile', action='store_true', help='torch.compile the networks (and the LBP ops)')
-    p.add_argument('--channels_last', action='store_true')
-    p.add_argument('--vgg', action='store_true', help='include the VGG loss (needs --vgg_weights)')
-    p.add_argument('--vgg_weights', default='')
+    p.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'), help="override the dataset's image size")
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu', choices=('cpu', 'cuda'))
-    p.add_argument('--iters', type=int, default=5)
-    p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--lbp_batch', type=int, default=16)
-    p.add_argument('--no_lbp_compile', action='store_true', help='time the eager LBP ops only')
-    p.add_argument('--compare', action='store_true', help='also run --netG spade; print the ulbp/spade ratio')
-    p.add_argument('--json', action='store_true', help='print one JSON object instead of a table')
-    return p.parse_args(argv)
+    p.add_argument('--iters', type=int, default=3)
+    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--lbp_batch', type=int, default=16, help='batch of 256×512 images for the LBP timing (0: skip)')
+    p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
+    args = p.parse_args(argv)
+    for field, known in (('models', MODELS), ('paths', PATHS)):
+        values = getattr(args, field).split(',')
+        bad = [v for v in values if v not in known]
+        if bad:
+            p.error(f"--{field} {bad[0]}: choose from {', '.join(known)}")
+        setattr(args, field, values)
+    return args
 
 
-def options(args, netG):
-    argv = ['--dataset_mode', 'cityscapes', '--netG', netG, '--label_nc', str(args.label_nc),
-            '--crop_size', str(args.width), '--load_size', str(args.width),
-            '--aspect_ratio', str(args.width / args.height), '--batchSize', str(args.batchSize),
-            '--ngf', str(args.ngf), '--ndf', str(args.ndf), '--nhidden', str(args.nhidden), '--amp', args.amp,
+def options(args, netG, path):
+    argv = ['--dataset_mode', args.dataset, '--netG', netG, '--batchSize', str(args.batchSize),
+            '--ngf', str(args.ngf), '--ndf', str(args.ndf), '--nhidden', str(args.nhidden), '--no_vgg_loss',
             '--gpu_ids', '0' if args.device == 'cuda' else '-1', '--checkpoints_dir', tempfile.gettempdir()]
-    argv += ['--vgg_weights', args.vgg_weights] if args.vgg else ['--no_vgg_loss']
-    argv += ['--compile'] * args.compile + ['--channels_last'] * args.channels_last
-    return TrainOptions().parse(argv)
+    if args.size:
+        h, w = args.size
+        argv += ['--crop_size', str(w), '--load_size', str(w), '--aspect_ratio', str(w / h)]
+    return TrainOptions().parse(argv + PATHS[path])
 
 
 def random_batch(opt, device):
@@ -73,67 +79,66 @@ def random_batch(opt, device):
             'image': torch.rand(n, 3, h, w, device=device) * 2 - 1, 'path': ['x.png'] * n}
 
 
-def median_seconds(fn, iters, warmup, device):
-    """Median wall time of fn() over iters calls, after warmup calls."""
+def seconds(fn, device):
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        sync()
-        tick = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - tick)
-    return statistics.median(times)
+    sync()
+    tick = time.perf_counter()
+    fn()
+    sync()
+    return time.perf_counter() - tick
 
 
-def bench_model(args, netG):
+def median_seconds(fn, iters, warmup, device):
+    """(median wall time of fn() over iters calls, total time of the warmup calls)."""
+    first = sum(seconds(fn, device) for _ in range(warmup))
+    return statistics.median(seconds(fn, device) for _ in range(iters)), first
+
+
+def bench(args, netG, path):
     torch.manual_seed(0)
-    opt = options(args, netG)
+    opt = options(args, netG, path)
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     distributed.wrap_networks(model, opt)
-    lbp.compile_lbp(opt.compile)  # as train.py does
     data = random_batch(opt, opt.device)
-    n = opt.batchSize
-    train = median_seconds(lambda: trainer.train_one_iteration(data), args.iters, args.warmup, opt.device)
+    step = lambda: trainer.train_one_iteration(data)
+    train, warm = median_seconds(step, args.iters, args.warmup, opt.device)
     with trainer.autocast():
-        infer = median_seconds(lambda: model(data, 'inference'), args.iters, args.warmup, opt.device)
-    lbp.compile_lbp(False)
-    params = sum(p.numel() for p in model.generator_parameters()) / 1e6
-    return {'train': {'seconds_per_iter': train, 'images_per_s': n / train},
-            'inference': {'seconds_per_batch': infer, 'images_per_s': n / infer}, 'G_params_M': params}
+        infer, _ = median_seconds(lambda: model.generate(data), args.iters, args.warmup, opt.device)
+    flops = None
+    if not opt.compile:  # the counter sees through eager modules only
+        with FlopCounterMode(display=False) as counter:
+            step()
+        flops = counter.get_total_flops()
+    n = opt.batchSize
+    out = {'model': netG, 'path': path, 'semantic_nc': opt.semantic_nc, 'size': [n, *data['image'].shape[-2:]],
+           'seconds_per_iter': train, 'train_images_per_s': n / train, 'inference_images_per_s': n / infer,
+           'gflop_per_iter': flops / 1e9 if flops else None, 'gflop_per_s': flops / 1e9 / train if flops else None}
+    if opt.compile:
+        out['warmup_seconds'] = warm  # compiling happens in the warmup iterations
+    return out
 
 
 def photo(n, device):
     """skimage's astronaut resized to 256×512, in [-1, 1], repeated n times."""
     from skimage import data, transform
-    img = transform.resize(data.astronaut(), LBP_SIZE, anti_aliasing=True)  # float in [0, 1]
+    img = transform.resize(data.astronaut(), (256, 512), anti_aliasing=True)
     img = np.round(img * 255) / 127.5 - 1
     return torch.from_numpy(img).float().permute(2, 0, 1)[None].repeat(n, 1, 1, 1).contiguous().to(device)
 
 
 def bench_lbp(args, device):
-    n, (h, w) = args.lbp_batch, LBP_SIZE
-    images = {'random': torch.rand(n, 3, h, w, device=device) * 2 - 1, 'photo': photo(n, device)}
-    iters, warmup = max(args.iters, 3), max(args.warmup, 1)
-    out = {}
-    for path in ('eager',) if args.no_lbp_compile else ('eager', 'compiled'):
+    """ms per 256×512 image of the default LBP operator, eager and compiled, on a photo."""
+    x, out = photo(args.lbp_batch, device), {}
+    for compiled in (False, True):
+        op = LBP(compile=compiled)
         try:
-            lbp.compile_lbp(path == 'compiled')
-            for name, x in images.items():
-                for kind, fn in (('hard', lbp.lbp_hard), ('soft', lbp.lbp_soft)):
-                    t = median_seconds(lambda: fn(x), iters, warmup, device)
-                    out.setdefault(path, {}).setdefault(name, {}).update(
-                        {f'ms_per_image_{kind}': 1000 * t / n, f'mpix_per_s_{kind}': n * h * w / t / 1e6})
+            for kind in ('hard', 'soft'):
+                t, _ = median_seconds(lambda: getattr(op, kind)(x), 3, 1, device)
+                out[f"{'compiled' if compiled else 'eager'}_{kind}_ms_per_image"] = 1000 * t / args.lbp_batch
         except Exception as e:  # no C++ compiler / Triton: report eager only
-            out.pop(path, None)
-            out[f'{path}_error'] = f'{type(e).__name__}: {e}'.splitlines()[0]
-        finally:
-            lbp.compile_lbp(False)
-    best = 'compiled' if 'compiled' in out else 'eager'
-    return {**out[best]['photo'], 'path': best, 'image': 'photo', 'size': [n, h, w], **out}
+            out['compiled_error'] = f'{type(e).__name__}: {e}'.splitlines()[0]
+    return out
 
 
 def peak_memory_mb(device):
@@ -145,41 +150,34 @@ def peak_memory_mb(device):
 def main(argv=None):
     args = parse_args(argv)
     device = torch.device(args.device)
-    result = {'config': {k: v for k, v in vars(args).items() if k not in ('json',)},
-              'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'}
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-    result.update(bench_model(args, args.netG))
-    if args.compare:
-        other = 'spade' if args.netG == 'ulbp' else 'ulbp'
-        result['compare'] = {other: bench_model(args, other)}
-        ulbp = result if args.netG == 'ulbp' else result['compare']['ulbp']
-        spade = result['compare']['spade'] if args.netG == 'ulbp' else result
-        result['compare']['ratio_ulbp_over_spade'] = ulbp['train']['seconds_per_iter'] / spade['train']['seconds_per_iter']
-    result['lbp'] = bench_lbp(args, device)
-    result['peak_memory_mb'] = peak_memory_mb(device)
-    print(json.dumps(result, indent=1) if args.json else table(result, args))
+    name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'
+    runs = [bench(args, m, p) for m in args.models for p in args.paths]
+    base = next((r for r in runs if r['model'] == 'spade' and r['path'] == 'fp32'), None)
+    for r in runs:
+        r['ratio_to_fp32_spade'] = r['seconds_per_iter'] / base['seconds_per_iter'] if base else None
+    result = {'config': vars(args), 'device': name, 'runs': runs, 'peak_memory_mb': peak_memory_mb(device)}
+    if args.lbp_batch:
+        result['lbp'] = bench_lbp(args, device)
+    print(json.dumps(result, indent=1) if args.json else table(result))
     return result
 
 
-def table(r, args):
-    rows = [f"{args.netG} {args.height}x{args.width} batch {args.batchSize} ngf {args.ngf} nhidden {args.nhidden} "
-            f"amp {args.amp}{' compile' * args.compile}{' channels_last' * args.channels_last} on {r['device']}",
-            f"{'':24}{'s/iter':>10}{'train img/s':>13}{'infer img/s':>13}"]
-    models = {args.netG: r, **{k: v for k, v in r.get('compare', {}).items() if isinstance(v, dict)}}
-    for name, m in models.items():
-        rows.append(f"{name:24}{m['train']['seconds_per_iter']:10.3f}{m['train']['images_per_s']:13.2f}"
-                    f"{m['inference']['images_per_s']:13.2f}")
-    if 'compare' in r:
-        rows.append(f"ratio ulbp/spade s/iter: {r['compare']['ratio_ulbp_over_spade']:.2f}")
-    n, h, w = r['lbp']['size']
-    rows.append(f"LBP {h}x{w} batch {n}{'':8}{'hard ms/img':>12}{'hard MP/s':>11}{'soft ms/img':>12}{'soft MP/s':>11}")
-    for path in ('eager', 'compiled'):
-        for img, v in r['lbp'].get(path, {}).items():
-            rows.append(f"  {path + ' ' + img:24}{v['ms_per_image_hard']:12.3f}{v['mpix_per_s_hard']:11.1f}"
-                        f"{v['ms_per_image_soft']:12.3f}{v['mpix_per_s_soft']:11.1f}")
-        if f'{path}_error' in r['lbp']:
-            rows.append(f"  {path}: {r['lbp'][path + '_error']}")
+def table(r):
+    n, h, w = r['runs'][0]['size']
+    c = r['config']
+    rows = [f"{c['dataset']}: {h}×{w}, {r['runs'][0]['semantic_nc']} label channels, batch {n}, ngf {c['ngf']}, "
+            f"nhidden {c['nhidden']}, on {r['device']}", '',
+            '| model | path | s/iter | train img/s | inference img/s | GFLOP/iter | GFLOP/s | × fp32 SPADE |',
+            '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    fmt = lambda v, spec: '–' if v is None else format(v, spec)
+    for x in r['runs']:
+        path = x['path'] + (f" (warm-up {x['warmup_seconds']:.0f} s)" if 'warmup_seconds' in x else '')
+        rows.append(f"| {MODELS[x['model']]} | {path} | {x['seconds_per_iter']:.3f} | {x['train_images_per_s']:.2f} | "
+                    f"{x['inference_images_per_s']:.2f} | {fmt(x['gflop_per_iter'], '.1f')} | "
+                    f"{fmt(x['gflop_per_s'], '.0f')} | {fmt(x['ratio_to_fp32_spade'], '.2f')} |")
+    if 'lbp' in r:
+        rows.append('\nLBP (classic), 256×512 photo, ms/image: ' +
+                    ', '.join(f'{k[:-13]} {v:.2f}' if isinstance(v, float) else f'{k}: {v}' for k, v in r['lbp'].items()))
     rows.append(f"peak memory: {r['peak_memory_mb']:.0f} MB")
     return '\n'.join(rows)
 

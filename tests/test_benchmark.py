@@ -5,17 +5,28 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ['--height', '32', '--width', '64', '--batchSize', '1', '--ngf', '4', '--ndf', '4', '--nhidden', '8',
-        '--lbp_batch', '1', '--iters', '1', '--warmup', '0', '--no_lbp_compile', '--device', 'cpu', '--json']
+TINY = ['--dataset', 'coco', '--size', '64', '64', '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--lbp_batch', '0',
+        '--iters', '1', '--warmup', '0', '--device', 'cpu', '--json']
 
 
 def test_benchmark_json_has_positive_figures():
-    run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), *TINY, '--compare'],
+    run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), *TINY, '--paths', 'fp32,fast'],
                          capture_output=True, text=True, timeout=120, check=True,
                          env={**os.environ, 'OMP_NUM_THREADS': '1'})  # tiny ops: threads only add overhead
     r = json.loads(run.stdout)
-    figures = [r['train']['seconds_per_iter'], r['train']['images_per_s'], r['inference']['images_per_s'],
-               r['lbp']['ms_per_image_hard'], r['lbp']['ms_per_image_soft'], r['peak_memory_mb'],
-               r['compare']['spade']['train']['seconds_per_iter'], r['compare']['ratio_ulbp_over_spade']]
-    assert all(isinstance(x, float) and x > 0 for x in figures), figures
-    assert r['lbp']['path'] == 'eager' and {'random', 'photo'} <= set(r['lbp']['eager'])
+    assert [(x['model'], x['path']) for x in r['runs']] == [('ulbp', 'fp32'), ('ulbp', 'fast'), ('spade', 'fp32'),
+                                                            ('spade', 'fast')]
+    for x in r['runs']:
+        figures = [x['seconds_per_iter'], x['train_images_per_s'], x['inference_images_per_s'], x['gflop_per_iter'],
+                   x['gflop_per_s'], x['ratio_to_fp32_spade']]
+        assert all(isinstance(v, float) and v > 0 for v in figures), x
+        assert x['semantic_nc'] == 184 and x['size'] == [1, 64, 64]  # COCO: 182 + don't care + edges
+    flops = {(x['model'], x['path']): x['gflop_per_iter'] for x in r['runs']}
+    assert flops['ulbp', 'fp32'] > flops['spade', 'fp32']  # G_L, D_L and the LBP branches add work
+    assert r['runs'][2]['ratio_to_fp32_spade'] == 1.0 and r['peak_memory_mb'] > 0
+
+
+def test_benchmark_refuses_unknown_path():
+    run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), '--paths', 'fp8'],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and '--paths fp8' in run.stderr
