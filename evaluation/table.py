@@ -2,7 +2,7 @@
 
 evaluate.py prints the header and its own row; scripts/common.sh prints the table of several runs:
 
-    python -m evaluation.table RESULTS_DIR NAME... [--run val_latest]
+    python -m evaluation.table RESULTS_DIR NAME... [--run val_latest] [--protocol]
 
 The mIoU cell names its rule, e.g. `38.5 (all)`; a missing number shows why, from the notes
 ("n/a: weights missing", "skipped").
@@ -31,19 +31,26 @@ def row(name, metrics):
     rule = metrics.get('protocol', {}).get('miou_rule')  # absent in files of older versions
     if metrics.get('miou') is not None and rule:
         miou += f' ({rule})'
-    return (f"| {name} | {miou} | {_cell(metrics, 'accuracy', '.1f', 100, 'seg')} | "
-            f"{_cell(metrics, 'lbp_distance', '.4f')} | {_cell(metrics, 'fid', '.2f')} | {_cell(metrics, 'kid', '.4f')} |")
+    cells = [miou, _cell(metrics, 'accuracy', '.1f', 100, 'seg'), _cell(metrics, 'lbp_distance', '.4f'),
+             _cell(metrics, 'fid', '.2f'), _cell(metrics, 'kid', '.4f')]
+    return f"| {name} | {' | '.join(cells)} |"
 
 
-def table(results_dir, names, run='val_latest'):
-    lines = list(HEADER)
-    for name in names:
-        path = os.path.join(results_dir, name, run, 'metrics.json')
-        metrics = None
-        if os.path.isfile(path):
-            with open(path) as f:
-                metrics = json.load(f)
-        lines.append(row(name, metrics))
+def load(results_dir, name, run='val_latest'):
+    """The metrics.json of one experiment, or None when it was not evaluated."""
+    path = os.path.join(results_dir, name, run, 'metrics.json')
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def table(results_dir, names, run='val_latest', protocol=False):
+    """The table of the experiments; protocol=True adds each one's protocol line below it."""
+    loaded = [(name, load(results_dir, name, run)) for name in names]
+    lines = [*HEADER, *(row(name, metrics) for name, metrics in loaded)]
+    if protocol:
+        lines += [''] + [f"{name}: {m['protocol_line']}" for name, m in loaded if m and 'protocol_line' in m]
     return '\n'.join(lines)
 
 
@@ -52,8 +59,9 @@ def main(argv=None):
     p.add_argument('results_dir')
     p.add_argument('names', nargs='+', help='experiment names: RESULTS_DIR/<name>/<run>/metrics.json')
     p.add_argument('--run', default='val_latest', help='<phase>_<epoch> folder of each experiment')
+    p.add_argument('--protocol', action='store_true', help="each experiment's protocol line below the table")
     args = p.parse_args(argv)
-    print(table(args.results_dir, args.names, args.run))
+    print(table(args.results_dir, args.names, args.run, args.protocol))
 
 
 if __name__ == '__main__':

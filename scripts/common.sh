@@ -147,9 +147,9 @@ run_train() {
 }
 
 # print_table NAME...: one markdown table from results/NAME/val_latest/metrics.json, made by the
-# function evaluate.py prints its row with (evaluation/table.py).
+# function evaluate.py prints its row with (evaluation/table.py), and each row's protocol line below.
 print_table() {
-    "$PYTHON" -m evaluation.table "$REPO_ROOT/results" "$@"
+    "$PYTHON" -m evaluation.table "$REPO_ROOT/results" "$@" --protocol
 }
 
 # dataset_main [MODE]: the driver of cityscapes.sh / ade20k.sh / coco.sh. The calling script sets

@@ -2,7 +2,7 @@
 # The paper's comparison in miniature, on the generated demo data (no download, CPU is enough):
 # the SPADE baseline and ULBPGAN trained for the same number of iterations with the same seed and
 # widths, test.py on the 20 val scenes, a small U-Net segmenter trained on the real demo images
-# (for mIoU / acc), evaluate.py, and one markdown table:
+# (for mIoU / acc), evaluate.py, and one markdown table with each model's protocol line below it:
 #
 #   | model | mIoU | acc | LBP dist | FID | KID |
 #

@@ -141,7 +141,8 @@ def test_small_segmenter_any_size_and_checkpoint_round_trip(tmp_path):
 def test_segmenter_inputs_come_from_the_8bit_values_once():
     x = rgb8(4, 5)
     unit = x.double() / 255
-    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     upernet = build_segmenter('upernet', None, None)
     assert torch.allclose(upernet.normalise(x).double(), (unit - mean) / std, rtol=0, atol=2e-6)
     white = torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)
@@ -215,7 +216,8 @@ def test_upernet_files_with_or_without_sync_bn_buffers_under_either_folder_name(
         assert torch.equal(seg.net.decoder[1].running_mean, saved.decoder[1].running_mean)
         assert [os.path.basename(f) for f in seg.weight_files] == ['encoder_epoch_50.pth', 'decoder_epoch_50.pth']
     save_upernet(tmp_path / 'broken', saved, sync_bn_buffers=True, drop='1.running_var')
-    with pytest.raises(UserError, match=r"encoder_epoch_50.pth: not the expected weight file \(missing \['1.running_var'\]"):
+    with pytest.raises(UserError, match=r"encoder_epoch_50.pth: not the expected weight file "
+                                        r"\(missing \['1.running_var'\]"):
         build_segmenter('upernet', None, str(tmp_path / 'broken'))
 
 
@@ -394,7 +396,8 @@ def test_evaluate_takes_dataset_mode_label_count_and_lbp_variant_from_opt_json(t
     diffs = {variant: [] for variant in ('classic', 'skimage')}
     for variant, values in diffs.items():
         for i in range(3):
-            fake, real = (np.array(Image.open(images / kind / f'{i}.png')) for kind in ('synthesized_image', 'real_image'))
+            fake, real = (np.array(Image.open(images / kind / f'{i}.png'))
+                          for kind in ('synthesized_image', 'real_image'))
             values.append(np.abs(lbp_from_rgb8(fake, variant=variant).astype(int)
                                  - lbp_from_rgb8(real, variant=variant).astype(int)) / 255)
     assert metrics['lbp_distance'] == pytest.approx(np.mean(diffs['skimage']))
@@ -457,11 +460,12 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
 def test_table_module_prints_the_rows_evaluate_prints(tmp_path):
     write_results(tmp_path)
     metrics = run_evaluate(tmp_path, '--dataset_mode', 'demo', '--no_fid', '--no_seg')
-    result = subprocess.run([sys.executable, '-m', 'evaluation.table', str(tmp_path), 'demo_exp', 'never_run'],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, '-m', 'evaluation.table', str(tmp_path), 'demo_exp', 'never_run',
+                             '--protocol'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [*table.HEADER, table.row('demo_exp', metrics),
-                                          '| never_run | not evaluated | | | | |']
+                                          '| never_run | not evaluated | | | | |', '',
+                                          f"demo_exp: {metrics['protocol_line']}"]
     assert table.row('demo_exp', metrics).startswith('| demo_exp | skipped | skipped | ')
 
 
@@ -469,7 +473,8 @@ def test_train_segmenter_writes_a_checkpoint_evaluate_can_load(tmp_path, monkeyp
     import importlib.util
     import data.demo_dataset
     monkeypatch.setattr(data.demo_dataset, 'SCENES', {'num_train': 4, 'num_val': 2, 'width': 64, 'height': 32})
-    spec = importlib.util.spec_from_file_location('train_segmenter', os.path.join(ROOT, 'scripts', 'train_segmenter.py'))
+    path = os.path.join(ROOT, 'scripts', 'train_segmenter.py')
+    spec = importlib.util.spec_from_file_location('train_segmenter', path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = str(tmp_path / 'seg.pth')

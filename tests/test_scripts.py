@@ -168,15 +168,18 @@ def test_upernet_weights_under_either_folder_name(tmp_path):
     ckpt.mkdir(parents=True)
     (ckpt / 'encoder_epoch_50.pth').touch()
     assert_fails(run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1,
-                     SEG_WEIGHTS=tmp_path / 'ckpt'), str(tmp_path / 'ckpt' / 'decoder_epoch_50.pth'), 'baseline-resnet101-upernet/')
+                     SEG_WEIGHTS=tmp_path / 'ckpt'),
+                 str(tmp_path / 'ckpt' / 'decoder_epoch_50.pth'), 'baseline-resnet101-upernet/')
     (ckpt / 'decoder_epoch_50.pth').touch()
-    result = run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1, SEG_WEIGHTS=tmp_path / 'ckpt')
+    result = run('ade20k', tmp_path, 'all', DATAROOT=tmp_path / 'data', NO_VGG=1, DRY_RUN=1,
+                 SEG_WEIGHTS=tmp_path / 'ckpt')
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize('fmt, label', [('cityscapes', 'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png'),
-                                        ('ade20k', 'annotations/validation/ADE_val_00000001.png'),
-                                        ('coco', 'val_label/000000000003.png')])
+@pytest.mark.parametrize('fmt, label', [
+    ('cityscapes', 'gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png'),
+    ('ade20k', 'annotations/validation/ADE_val_00000001.png'),
+    ('coco', 'val_label/000000000003.png')])
 def test_demo_scenes_command_line_writes_each_format(fmt, label, tmp_path):
     out = tmp_path / fmt
     result = subprocess.run([sys.executable, '-m', 'data.demo_scenes', '--format', fmt, '--out', str(out),

@@ -123,7 +123,7 @@ def _published_classes(name, num_classes):
 def _load_published(name, net, path):
     """Load the weights into net; returns the files read."""
     if name == 'upernet':
-        folder = upernet_folder(path)
+        folder = _upernet_folder(path)
         return tuple(_load_upernet_part(part, module, folder)
                      for part, module in zip(UPERNET_PARTS, (net.encoder, net.decoder)))
     if name == 'drn':
@@ -138,7 +138,7 @@ def _load_published(name, net, path):
     return (file,)
 
 
-def upernet_folder(path):
+def _upernet_folder(path):
     """The folder holding the two UperNet files: `path` itself, or its sub-folder under either
     published name; '' stays '' (the hub cache)."""
     for name in UPERNET_FOLDERS:
