@@ -11,13 +11,13 @@ import os
 
 import data
 from data.base_dataset import read_label
-from options.test_options import TestOptions
+from options.base_options import BaseOptions
 from util.errors import UserError
 
 
 class DatasetLabels:
     def __init__(self, cfg):
-        opt = TestOptions().parse(_data_argv(cfg))
+        opt = BaseOptions().parse(_data_argv(cfg))
         dataset = data.find_dataset_using_name(opt.dataset_mode)(opt)
         self.paths = {os.path.splitext(os.path.basename(image))[0]: label
                       for image, label in zip(dataset.image_paths, dataset.label_paths)}
@@ -33,7 +33,9 @@ class DatasetLabels:
 
 
 def _data_argv(cfg):
-    """test.py's data options: those saved in opt.json when there is one, the run's dataroot and phase."""
+    """The data options test.py had: the training options in opt.json when there is one, the run's
+    dataroot and phase. (BaseOptions, not TestOptions: those would also read defaults from whatever
+    checkpoint --name points at.)"""
     argv = ['--dataset_mode', cfg.dataset_mode, '--phase', cfg.phase, '--gpu_ids', '-1', '--nThreads', '0',
             '--no_instance']  # instance maps play no part in scoring
     if cfg.opt_file:

@@ -23,6 +23,7 @@ from evaluation.scoring import SegmentationScores
 from evaluation.segmentation import confusion_matrix, label_space, mean_iou, per_class_iou, pixel_accuracy
 from evaluation.segmenters import (DEEPLAB_URL, UPERNET_URL, Segmenter, build_segmenter, small_checkpoint)
 from evaluation.segmenters.small import SmallUNet
+from options.train_options import TrainOptions
 from util.errors import UserError
 from util.lbp import lbp_from_rgb8
 
@@ -422,15 +423,18 @@ def test_evaluate_dataset_mode_errors(tmp_path):
         run_evaluate(tmp_path, '--seg_size', 'original', '--no_fid')
 
 
-def test_evaluate_seg_size_original_on_the_dataset_files(city_results, capsys):
+def test_evaluate_seg_size_original_on_the_dataset_files(city_results, tmp_path, capsys):
     base, images, full = city_results
-    seg_path = str(base / 'seg19.pth')
+    seg_path = str(tmp_path / 'seg19.pth')
     torch.save(small_checkpoint(SmallUNet(19), 19, 'cityscapes'), seg_path)
-    metrics = evaluate.main(['--name', 'city', '--results_dir', str(base / 'results'), '--dataset_mode',
-                             'cityscapes', '--dataroot', str(base / 'data'), '--checkpoints_dir', str(base / 'ck'),
-                             '--segmenter', 'small', '--seg_weights', seg_path, '--seg_size', 'original',
-                             '--no_fid', '--gpu_ids', '-1'])
-    assert metrics['protocol']['seg_size'] == 'original' and metrics['miou'] is not None
+    # the opt.json train.py writes: dataset mode and dataroot come from it
+    TrainOptions().parse(['--dataset_mode', 'cityscapes', '--dataroot', str(base / 'data'), '--name', 'city',
+                          '--checkpoints_dir', str(tmp_path / 'ck'), '--gpu_ids', '-1'], save=True)
+    metrics = evaluate.main(['--name', 'city', '--results_dir', str(base / 'results'), '--checkpoints_dir',
+                             str(tmp_path / 'ck'), '--segmenter', 'small', '--seg_weights', seg_path,
+                             '--seg_size', 'original', '--no_fid', '--gpu_ids', '-1'])
+    assert metrics['dataset_mode'] == 'cityscapes' and metrics['protocol']['seg_size'] == 'original'
+    assert metrics['miou'] is not None
     assert "seg size original: upsampled to the dataset's label files" in capsys.readouterr().out
 
 
