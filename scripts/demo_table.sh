@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The paper's comparison in miniature, on the generated demo data (no download, CPU is enough):
-# the SPADE baseline and ULBPGAN trained for the same number of iterations with the same seed and
-# widths, test.py on the 20 val scenes, a small U-Net segmenter trained on the real demo images
+# the SPADE baseline and ULBPGAN (fp32, with --nhidden_lbp 0, and on the bf16 fast path) trained for
+# the same number of iterations with the same seed and widths, test.py on the 20 val scenes, a small U-Net segmenter trained on the real demo images
 # (for mIoU / acc), evaluate.py, and one markdown table with each model's protocol line below it:
 #
 #   | model | mIoU | acc | LBP dist | FID | KID |
 #
-#   bash scripts/demo_table.sh                      # ~20 minutes on 2 CPU cores (ITERS=1000)
+#   bash scripts/demo_table.sh                      # ~40 minutes on 2 CPU cores (ITERS=1000, 4 rows)
 #   ITERS=200 bash scripts/demo_table.sh            # a quick look
 #
 # Environment (all optional):
@@ -16,7 +16,10 @@
 #   SEG_WEIGHTS  the segmenter checkpoint (default checkpoints/segmenter_demo.pth)
 #   FID_WEIGHTS  pt_inception-2015-12-05-6726825d.pth (default: the torch hub cache; FID/KID show
 #                "n/a: weights missing" without it)
-#   REUSE=1      keep checkpoints/demo_{spade,ulbp}/latest.pth when they exist instead of retraining
+#   REUSE=1      keep checkpoints/<row>/latest.pth when they exist instead of retraining
+#   ROWS         the rows, by experiment name (default: demo_spade demo_ulbp demo_ulbp_nhidden_lbp0
+#                demo_ulbp_bf16 = SPADE, ULBPGAN fp32, ULBPGAN with --nhidden_lbp 0, ULBPGAN on the
+#                bf16 + channels_last fast path)
 #   TABLE_OUT    where the table is written as well (default results/demo_table.md)
 #   DATAROOT     the demo data (default datasets/demo, generated there on first use)
 # Experiments: checkpoints/demo_spade, checkpoints/demo_ulbp; pictures: results/<name>/val_latest/index.html.
@@ -36,8 +39,17 @@ DATAROOT="${DATAROOT:-datasets/demo}"
 NITER=$(( (ITERS + 49) / 50 ))
 SHARED=(--dataset_mode demo --dataroot "$DATAROOT" --seed "$SEED" --ngf 16 --nhidden 32)
 TRAIN=(--ndf 16 --max_iters "$ITERS" --niter "$NITER" --niter_decay 0 --save_epoch_freq 100000)
-declare -A ARCH=([demo_spade]="--netG spade" [demo_ulbp]="--netG ulbp")  # one-word options only
-NAMES=(demo_spade demo_ulbp)
+# Each row's own options (words without spaces). --amp is explicit: the demo's default path may differ.
+declare -A ARCH=(
+    [demo_spade]="--netG spade --amp none"
+    [demo_ulbp]="--netG ulbp --amp none"
+    [demo_ulbp_nhidden_lbp0]="--netG ulbp --amp none --nhidden_lbp 0"
+    [demo_ulbp_bf16]="--netG ulbp --amp bf16 --channels_last"
+)
+read -r -a NAMES <<<"${ROWS:-demo_spade demo_ulbp demo_ulbp_nhidden_lbp0 demo_ulbp_bf16}"
+for name in "${NAMES[@]}"; do
+    [[ -n "${ARCH[$name]:-}" ]] || die "ROWS: unknown row '$name'; choose from ${!ARCH[*]}"
+done
 
 start=$SECONDS
 stamp() { printf '== [%s, %dm%02ds] %s\n' "$(date -u +%H:%M:%S)" $(( (SECONDS - start) / 60 )) $(( (SECONDS - start) % 60 )) "$*"; }
