@@ -2,9 +2,9 @@
 import importlib
 
 import torch
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
-from util.errors import UserError
+from util.errors import DataError, UserError
 
 MODES = ('cityscapes', 'ade20k', 'coco', 'custom', 'demo')
 
@@ -33,7 +33,9 @@ def create_dataset(opt):
 def create_dataloader(opt):
     """DataLoader over the dataset with an EpochSampler (call loader.sampler.set_epoch each epoch).
 
-    Under torchrun each rank reads its own share of every epoch's order.
+    Under torchrun each rank reads its own share of every epoch's order. A bad file found
+    while reading a batch raises DataError with the dataset's one-line message, whatever
+    the worker count.
     """
     dataset = create_dataset(opt)
     rank, world = 0, 1
@@ -45,9 +47,47 @@ def create_dataloader(opt):
                         f"--batchSize {opt.batchSize}, so no full batch; lower --batchSize or add data")
     # Its own generator (for worker seeds) keeps the loader from drawing on torch's global RNG,
     # whose state a checkpoint restores.
-    return DataLoader(dataset, batch_size=opt.batchSize, sampler=sampler, num_workers=opt.nThreads,
-                      pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train,
-                      persistent_workers=opt.nThreads > 0, generator=torch.Generator().manual_seed(opt.seed))
+    return Loader(ErrorsAsValues(dataset), batch_size=opt.batchSize, sampler=sampler, num_workers=opt.nThreads,
+                  pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train, collate_fn=collate,
+                  persistent_workers=opt.nThreads > 0, generator=torch.Generator().manual_seed(opt.seed))
+
+
+# A worker's exception reaches the main process re-raised with its traceback folded into the
+# message; a UserError's message is therefore carried across as a value instead.
+class BadSample:
+    def __init__(self, message):
+        self.message = message
+
+
+class ErrorsAsValues(Dataset):
+    """The dataset, with a UserError returned as a BadSample rather than raised."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, key):
+        try:
+            return self.dataset[key]
+        except UserError as e:
+            return BadSample(str(e))
+
+
+def collate(samples):
+    bad = [s for s in samples if isinstance(s, BadSample)]
+    return bad[0] if bad else default_collate(samples)
+
+
+class Loader(DataLoader):
+    """A DataLoader that raises a batch's BadSample as DataError in the main process."""
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            if isinstance(batch, BadSample):
+                raise DataError(batch.message)
+            yield batch
 
 
 class EpochSampler(Sampler):

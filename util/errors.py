@@ -9,10 +9,15 @@ class UserError(Exception):
     """A problem with the user's input; the message names the file/value and the fix."""
 
 
+class DataError(UserError):
+    """A bad data file found while reading a batch: a training run can save and resume after it."""
+
+
 def exit_on_user_error(main):
-    """Run main(); turn a UserError into `error: ...` on stderr and exit status 2."""
+    """Run main(); turn a UserError into one `error: ...` line on stderr and exit status 2."""
     try:
         return main()
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
+        # Messages can quote a library's text (PIL, torch), which may span lines.
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         sys.exit(2)
