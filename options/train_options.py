@@ -22,7 +22,6 @@ class TrainOptions(BaseOptions):
         # schedule and optimiser (SPADE: TTUR, Adam(0, 0.9))
         parser.add_argument('--niter', type=int, default=50, help='epochs at the initial learning rate')
         parser.add_argument('--niter_decay', type=int, default=0, help='epochs of linear decay to zero')
-        parser.add_argument('--optimizer', type=str, default='adam')
         parser.add_argument('--beta1', type=float, default=0.0)
         parser.add_argument('--beta2', type=float, default=0.9)
         parser.add_argument('--lr', type=float, default=0.0002)
@@ -31,7 +30,6 @@ class TrainOptions(BaseOptions):
 
         # discriminators
         parser.add_argument('--ndf', type=int, default=64, help='discriminator width')
-        parser.add_argument('--netD', type=str, default='multiscale')
         parser.add_argument('--num_D', type=int, default=2, help='scales of the multiscale discriminators')
         parser.add_argument('--n_layers_D', type=int, default=4)
         parser.add_argument('--gan_mode', type=str, default='hinge', choices=('hinge', 'ls', 'original'))
