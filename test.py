@@ -1,5 +1,8 @@
 """Synthesize the val split with a trained model: `python test.py [--name N --which_epoch E]`.
 
+The checkpoint supplies the options it was trained with (architecture, label classes, crop
+size, dataset mode); the command line gives the data (--dataroot ...) and the run.
+
 Writes results/<name>/<phase>_<epoch>/index.html and images/<kind>/<stem>.png for kind in
 input_label (colourised), synthesized_image, synthesized_lbp, real_image, real_lbp and
 label_ids (the label map the model saw, as a PNG of ids: what evaluate.py scores against).
@@ -13,18 +16,20 @@ from tqdm import tqdm
 
 import data
 import util.checkpoint as ckpt
+import util.distributed as distributed
 from models import create_model
 from options.test_options import TestOptions
-from util.errors import exit_on_user_error
+from util.errors import UserError, exit_on_user_error
 from util.html import HTML
 from util.images import save_png, visuals
 
 
-def load_generators(model, opt):
-    state = ckpt.load(ckpt.path_of(opt, opt.which_epoch), opt, train=False)
-    for name, net in model.networks().items():
-        net.load_state_dict(state['networks'][name])
-    return model.eval()
+def autocast(opt):
+    """--amp for inference: the networks run in bf16/fp16 where autocast allows."""
+    if opt.amp == 'fp16' and opt.device.type != 'cuda':
+        raise UserError("--amp fp16 needs CUDA; use --amp bf16 or none on the CPU")
+    dtype = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[opt.amp]
+    return torch.autocast(opt.device.type, dtype=dtype, enabled=dtype is not None)
 
 
 def save_sample(web_dir, stem, pictures, label_ids):
@@ -40,15 +45,18 @@ def save_sample(web_dir, stem, pictures, label_ids):
 def main(args=None):
     opt = TestOptions().parse(args)
     torch.manual_seed(opt.seed)
-    model = load_generators(create_model(opt).to(opt.device), opt)
+    model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
+    distributed.wrap_networks(model, opt)  # --channels_last, --compile
+    precision = autocast(opt)
     loader = data.create_dataloader(opt)
     web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
     page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')
     done = 0
-    for batch in tqdm(loader, desc='test', dynamic_ncols=True):
+    for batch in tqdm(loader, desc='test', dynamic_ncols=True, disable=None):
         if done >= opt.how_many:
             break
-        generated = model(batch, mode='inference')
+        with torch.inference_mode(), precision:
+            generated = model(batch, mode='inference')
         for i in range(len(batch['path'])):
             if done >= opt.how_many:
                 break

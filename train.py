@@ -20,7 +20,7 @@ import util.distributed as distributed
 from models import create_model
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
-from util.errors import exit_on_user_error
+from util.errors import DataError, exit_on_user_error
 from util.images import visuals
 from util.visualizer import Visualizer
 
@@ -45,22 +45,6 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def save(model, trainer, opt, which, epoch, epoch_iter):
-    state = {'networks': {k: distributed.unwrap(n).state_dict() for k, n in model.networks().items()},
-             'trainer': trainer.state_dict(), 'epoch': epoch, 'epoch_iter': epoch_iter,
-             'rng': ckpt.rng_state(), 'options': ckpt.arch_options(opt)}
-    ckpt.save(ckpt.path_of(opt, which), state)
-
-
-def resume(model, trainer, opt):
-    state = ckpt.load(ckpt.path_of(opt, opt.which_epoch), opt, train=True)
-    for k, net in model.networks().items():
-        distributed.unwrap(net).load_state_dict(state['networks'][k])
-    trainer.load_state_dict(state['trainer'])
-    ckpt.set_rng_state(state['rng'])
-    return state['epoch'], state['epoch_iter']
-
-
 def main(args=None):
     rank0 = distributed.rank() == 0
     opt = TrainOptions().parse(args, save=rank0)
@@ -69,58 +53,104 @@ def main(args=None):
     loader = data.create_dataloader(opt)
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
-    epoch, skip = resume(model, trainer, opt) if opt.continue_train else (1, 0)
+    epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
     distributed.wrap_networks(model, opt)
-    visualizer = Visualizer(opt) if rank0 else None
-    stop = StopRequest()
-    last_epoch = opt.niter + opt.niter_decay
-    images_per_iter = opt.batchSize * distributed.world_size()
-    while epoch <= last_epoch:
-        trainer.update_learning_rate(epoch)
+    training = Training(opt, model, trainer, rank0)
+    try:
+        training.run(loader, epoch, skip)
+    finally:
+        training.close()
+
+
+class Training:
+    """The loop over epochs and batches: logging, saving `latest`, stopping on request."""
+
+    def __init__(self, opt, model, trainer, rank0):
+        self.opt, self.model, self.trainer, self.rank0 = opt, model, trainer, rank0
+        self.visualizer = Visualizer(opt) if rank0 else None
+        self.stop = StopRequest()
+        self.start_iteration = trainer.iteration
+        self.postfix = {}  # the latest losses, shown on every epoch's progress bar
+        self.last_epoch = opt.niter + opt.niter_decay
+
+    def run(self, loader, epoch, skip):
+        while epoch <= self.last_epoch:
+            if self.run_epoch(loader, epoch, skip):
+                return
+            skip = 0
+            if self.rank0:
+                self.save('latest', epoch + 1, 0)
+                if epoch % self.opt.save_epoch_freq == 0 or epoch == self.last_epoch:
+                    self.save(str(epoch), epoch + 1, 0)
+            epoch += 1
+        if self.rank0:
+            print(f"training done: {ckpt.path_of(self.opt, 'latest')}")
+
+    def run_epoch(self, loader, epoch, skip):
+        """Train on the epoch's batches after the first `skip`; True when the run was told to stop."""
+        opt = self.opt
+        self.trainer.update_learning_rate(epoch)
         loader.sampler.set_epoch(epoch, skip * opt.batchSize)
-        bar = tqdm(loader, desc=f'epoch {epoch}/{last_epoch}', disable=not rank0, dynamic_ncols=True)
-        tick = time.time()
-        for epoch_iter, batch in enumerate(bar, start=skip + 1):
-            trainer.train_one_iteration(batch)
-            it = trainer.iteration
-            speed = images_per_iter / (time.time() - tick)
-            tick = time.time()
-            if rank0:
-                log(visualizer, trainer, opt, bar, epoch, it, speed, batch)
-                if it % opt.save_latest_freq == 0:
-                    save(model, trainer, opt, 'latest', epoch, epoch_iter)
-            done = opt.max_iters is not None and it >= opt.max_iters
-            if distributed.any_rank(stop.requested or done, opt.device):
-                if rank0:
-                    save(model, trainer, opt, 'latest', epoch, epoch_iter)
-                    why = 'stopped by signal' if stop.requested else f'--max_iters {opt.max_iters} reached'
-                    print(f"{why}: saved {ckpt.path_of(opt, 'latest')} at iteration {it}")
-                return finish(visualizer)
-        skip = 0
-        epoch += 1
-        if rank0:
-            save(model, trainer, opt, 'latest', epoch, 0)
-            if (epoch - 1) % opt.save_epoch_freq == 0 or epoch > last_epoch:
-                save(model, trainer, opt, str(epoch - 1), epoch, 0)
-    if rank0:
-        print(f"training done: {ckpt.path_of(opt, 'latest')}")
-    return finish(visualizer)
+        # No bar (disable=None) when stderr is not a terminal: logs get no \r lines, and errors stay one line.
+        bar = tqdm(loader, desc=f'epoch {epoch}/{self.last_epoch}', disable=None if self.rank0 else True,
+                   dynamic_ncols=True, postfix=self.postfix)
+        done, tick = skip, time.time()
+        try:
+            for batch in bar:
+                self.trainer.train_one_iteration(batch)
+                done += 1
+                it = self.trainer.iteration
+                speed = opt.batchSize * distributed.world_size() / (time.time() - tick)
+                tick = time.time()
+                if self.rank0:
+                    self.log(bar, epoch, it, speed, batch)
+                    if it % opt.save_latest_freq == 0:
+                        self.save('latest', epoch, done)
+                if self.stopped(epoch, done):
+                    return True
+        except DataError as e:
+            raise self.saved_before(e, epoch, done) from None
+        return False
 
+    def stopped(self, epoch, done):
+        """On a signal or at --max_iters (on any rank): save `latest` and say why."""
+        it = self.trainer.iteration
+        limit = self.opt.max_iters is not None and it >= self.opt.max_iters
+        if not distributed.any_rank(self.stop.requested or limit, self.opt.device):
+            return False
+        if self.rank0:
+            self.save('latest', epoch, done)
+            why = 'stopped by signal' if self.stop.requested else f'--max_iters {self.opt.max_iters} reached'
+            print(f"{why}: saved {ckpt.path_of(self.opt, 'latest')} at iteration {it}")
+        return True
 
-def log(visualizer, trainer, opt, bar, epoch, it, speed, batch):
-    if it % opt.print_freq == 0 or it == 1:
-        losses = trainer.latest_losses()
-        bar.set_postfix({**{k: f'{v:.2f}' for k, v in losses.items()}, 'img/s': f'{speed:.1f}'}, refresh=False)
-        visualizer.print_losses(epoch, it, losses, speed)
-    if it % opt.display_freq == 0 or it == 1:
-        visualizer.display(visuals(batch, trainer.generated, opt.label_nc), epoch, it)
+    def saved_before(self, error, epoch, done):
+        """A bad file stopped the run: keep what it trained (as a signal would) and say how to go on."""
+        if self.trainer.iteration == self.start_iteration or not self.rank0:
+            return error
+        self.save('latest', epoch, done)
+        path = ckpt.path_of(self.opt, 'latest')
+        return DataError(f"{error}; saved {path} at iteration {self.trainer.iteration}: once the file is fixed, "
+                         f"the same command with --continue_train resumes from there")
 
+    def save(self, which, epoch, epoch_iter):
+        ckpt.save_training(ckpt.path_of(self.opt, which), self.model, self.trainer, self.opt, epoch, epoch_iter)
 
-def finish(visualizer):
-    if visualizer:
-        visualizer.close()
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    def log(self, bar, epoch, it, speed, batch):
+        opt = self.opt
+        if it % opt.print_freq == 0 or it == 1:
+            losses = self.trainer.latest_losses()
+            self.postfix.update({**{k: f'{v:.2f}' for k, v in losses.items()}, 'img/s': f'{speed:.1f}'})
+            bar.set_postfix(self.postfix, refresh=False)
+            self.visualizer.print_losses(epoch, it, losses, speed)
+        if it % opt.display_freq == 0 or it == 1:
+            self.visualizer.display(visuals(batch, self.trainer.generated, opt.label_nc), epoch, it)
+
+    def close(self):
+        if self.visualizer:
+            self.visualizer.close()
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -93,14 +93,21 @@ class BaseOptions:
     def gather_options(self, args=None):
         parser = OptionParser(args, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         parser = self.initialize(parser)
+        stored = self.stored_defaults(parser.peek())
+        parser.set_defaults(**stored)  # before the setters, which read e.g. --netG and --dataset_mode
         # The model and dataset choices add their own options and defaults.
         parser = models.get_option_setter(parser.peek().model)(parser, self.is_train)
         parser = data.get_option_setter(parser.peek().dataset_mode)(parser, self.is_train)
+        parser.set_defaults(**stored)  # and over the defaults the setters chose
         opt = parser.peek()
         if opt.load_from_opt_file:
             parser.set_defaults(**self.load_saved(opt))
         self.parser = parser
         return parser.parse_args(args)
+
+    def stored_defaults(self, opt):
+        """Defaults that a trained experiment fixes; see TestOptions."""
+        return {}
 
     def option_file(self, opt, ext):
         return os.path.join(opt.checkpoints_dir, opt.name, f'opt.{ext}')

@@ -26,7 +26,9 @@ AS_IS = ('--preprocess_mode', 'crop', '--crop_size', 64, '--aspect_ratio', 64 / 
 
 def parse(*args, train=True):
     options = TrainOptions() if train else TestOptions()
-    return options.parse(['--gpu_ids', '-1', '--nThreads', '0', *map(str, args)])
+    # No checkpoint there: test options would default to a trained experiment's (say checkpoints/demo).
+    nowhere = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'no_checkpoints')
+    return options.parse(['--gpu_ids', '-1', '--nThreads', '0', '--checkpoints_dir', nowhere, *map(str, args)])
 
 
 def build(*args, train=True):

@@ -1,5 +1,6 @@
 """train.py / test.py end to end on a tiny generated Cityscapes-format dataset."""
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -7,11 +8,14 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import train
 import util.checkpoint as ckpt
+from options.test_options import TestOptions
 from data.demo_scenes import make_demo
 from util.errors import UserError
 
@@ -91,10 +95,10 @@ def test_mismatched_options_on_resume_are_a_clear_error(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'm', '--max_iters', '1'))
     with pytest.raises(UserError, match=r'trained with --netG ulbp \(now spade\)'):
         train.main(tiny(dataroot, tmp_path, 'm', '--max_iters', '2', '--continue_train', '--netG', 'spade'))
-    with pytest.raises(UserError, match=r'--ngf 4 \(now 8\)'):
-        test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir',
-                          str(tmp_path), '--name', 'm', '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '8',
-                          '--nhidden', '8', '--gpu_ids', '-1'])
+    # test.py takes the checkpoint's options, but one passed explicitly must fit
+    with pytest.raises(UserError, match=r'trained with --ngf 4 \(now 8\); leave these options out'):
+        test_script.main(['--dataroot', dataroot, '--checkpoints_dir', str(tmp_path), '--name', 'm', '--ngf', '8',
+                          '--gpu_ids', '-1'])
 
 
 def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_path, monkeypatch):
@@ -114,17 +118,32 @@ def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_p
 
 
 def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
-    path = str(tmp_path / 'x' / 'latest.pth')
-    ckpt.save(path, {'v': torch.tensor(1)})
+    path = tmp_path / 'x' / 'latest.pth'
+    ckpt.save(str(path), {'v': torch.tensor(1)})
 
     def dies_halfway(obj, f):
-        with open(f, 'wb') as out:
-            out.write(b'partial')
+        f.write(b'partial')
         raise KeyboardInterrupt
     monkeypatch.setattr(torch, 'save', dies_halfway)
     with pytest.raises(KeyboardInterrupt):
-        ckpt.save(path, {'v': torch.tensor(2)})
+        ckpt.save(str(path), {'v': torch.tensor(2)})
     assert torch.load(path, weights_only=True)['v'].item() == 1
+    assert os.listdir(path.parent) == ['latest.pth']  # no half-written .tmp left behind
+
+
+def test_save_flushes_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    path = tmp_path / 'latest.pth'
+    ckpt.save(str(path), {'v': torch.tensor(1)})
+    synced, real_fsync = [], os.fsync
+
+    def recording_fsync(fd):
+        target = os.readlink(f'/proc/self/fd/{fd}')
+        old = torch.load(path, weights_only=True)['v'].item()  # what `latest` holds at this moment
+        synced.append((target, old))
+        real_fsync(fd)
+    monkeypatch.setattr(os, 'fsync', recording_fsync)
+    ckpt.save(str(path), {'v': torch.tensor(2)})
+    assert synced == [(str(path) + '.tmp', 1), (str(tmp_path), 2)]
 
 
 def test_sigterm_saves_latest_and_exits_cleanly(dataroot, tmp_path):
@@ -146,8 +165,8 @@ def test_sigterm_saves_latest_and_exits_cleanly(dataroot, tmp_path):
 def test_test_py_writes_results_page(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'res', '--max_iters', '1'))
     results = tmp_path / 'results'
-    test_script.main(['--dataset_mode', 'cityscapes', '--dataroot', dataroot, '--checkpoints_dir', str(tmp_path),
-                      '--name', 'res', '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '4', '--nhidden', '8',
+    # the short command: dataset mode, sizes and widths come from the checkpoint
+    test_script.main(['--name', 'res', '--dataroot', dataroot, '--checkpoints_dir', str(tmp_path),
                       '--gpu_ids', '-1', '--results_dir', str(results), '--nThreads', '0'])
     web = results / 'res' / 'val_latest'
     page = (web / 'index.html').read_text()
@@ -197,3 +216,79 @@ def test_bf16_autocast_step_on_cpu(dataroot, tmp_path):
     assert all(torch.isfinite(v).all() for v in w.values() if v.is_floating_point())
     with pytest.raises(UserError, match='--amp fp16 needs CUDA'):
         train.main(tiny(dataroot, tmp_path, 'fp16', '--max_iters', '1', '--amp', 'fp16'))
+
+
+@pytest.fixture(scope='module')
+def trained(dataroot, tmp_path_factory):
+    """checkpoints/res/latest.pth after one iteration of `tiny`."""
+    ckdir = tmp_path_factory.mktemp('trained')
+    train.main(tiny(dataroot, ckdir, 'res', '--max_iters', '1'))
+    return ckdir
+
+
+def synthesize(dataroot, ckdir, results, *extra):
+    """Run the short test.py command; -> {stem: synthesized image as an int array}."""
+    test_script.main(['--name', 'res', '--dataroot', dataroot, '--checkpoints_dir', str(ckdir), '--gpu_ids', '-1',
+                      '--nThreads', '0', '--results_dir', str(results), *extra])
+    folder = results / 'res' / 'val_latest' / 'images' / 'synthesized_image'
+    return {f: np.asarray(Image.open(folder / f)).astype(int) for f in sorted(os.listdir(folder))}
+
+
+def test_test_options_come_from_the_checkpoint(dataroot, tmp_path):
+    arch = ['--label_nc', '40', '--contain_dontcare_label', '--no_instance', '--crop_size', '32', '--aspect_ratio',
+            '1', '--lbp_variant', 'skimage', '--nhidden_lbp', '0', '--ngf_lbp', '8']
+    train.main(tiny(dataroot, tmp_path, 'arch', '--max_iters', '1', *arch))
+    trained_opt = json.loads((tmp_path / 'arch' / 'opt.json').read_text())
+    opt = TestOptions().parse(['--name', 'arch', '--checkpoints_dir', str(tmp_path), '--dataroot', 'elsewhere',
+                               '--phase', 'train', '--how_many', '3', '--gpu_ids', '-1', '--results_dir', 'r'])
+    for key in ckpt.ARCH_OPTIONS + ckpt.DATA_OPTIONS:
+        assert getattr(opt, key) == trained_opt[key], key
+    assert (opt.dataroot, opt.phase, opt.how_many, opt.results_dir, opt.gpu_ids) == ('elsewhere', 'train', 3, 'r', [])
+    # without a checkpoint the dataset's defaults apply
+    opt = TestOptions().parse(['--name', 'none', '--checkpoints_dir', str(tmp_path), '--dataset_mode', 'cityscapes'])
+    assert (opt.label_nc, opt.crop_size, opt.no_instance) == (35, 512, False)
+
+
+def test_checkpoint_without_the_newer_options_still_loads(dataroot, trained, tmp_path):
+    state = torch.load(trained / 'res' / 'latest.pth', weights_only=True)
+    for key in ('lbp_variant', 'nhidden_lbp', 'dataset_mode'):
+        del state['options'][key]
+    ckpt.save(str(tmp_path / 'res' / 'latest.pth'), state)
+    images = synthesize(dataroot, tmp_path, tmp_path / 'results', '--dataset_mode', 'cityscapes', '--how_many', '1')
+    assert len(images) == 1 and next(iter(images.values())).shape == (32, 64, 3)
+
+
+def test_test_py_load_from_opt_file(dataroot, trained, tmp_path):
+    images = synthesize(dataroot, trained, tmp_path, '--load_from_opt_file', '--how_many', '1')
+    assert len(images) == 1
+
+
+def test_test_py_honours_amp_channels_last_and_compile(dataroot, trained, tmp_path, monkeypatch):
+    plain = synthesize(dataroot, trained, tmp_path / 'plain')
+    assert len(plain) == 2
+    channels_last = synthesize(dataroot, trained, tmp_path / 'cl', '--channels_last')
+    bf16 = synthesize(dataroot, trained, tmp_path / 'bf16', '--amp', 'bf16')
+    for stem, image in plain.items():
+        assert np.abs(channels_last[stem] - image).max() <= 1
+        difference = np.abs(bf16[stem] - image)
+        assert 0 < difference.mean() < 8  # bf16 really ran, and still draws the same picture
+    compiled = []
+    monkeypatch.setattr(torch, 'compile', lambda fn, **kw: compiled.append(fn) or fn)
+    synthesize(dataroot, trained, tmp_path / 'compiled', '--compile')
+    assert any(isinstance(fn, torch.nn.Module) for fn in compiled)
+    with pytest.raises(UserError, match='--amp fp16 needs CUDA'):
+        synthesize(dataroot, trained, tmp_path / 'fp16', '--amp', 'fp16')
+
+
+def test_every_epoch_bar_shows_the_latest_losses(dataroot, tmp_path, monkeypatch):
+    bars, real_bar = [], train.tqdm
+
+    def shown_bar(*args, **kwargs):  # the real bar, forced on (tests run without a terminal)
+        bars.append(real_bar(*args, **{**kwargs, 'disable': False, 'file': io.StringIO()}))
+        return bars[-1]
+    monkeypatch.setattr(train, 'tqdm', shown_bar)
+    # losses are logged at iteration 1 only; epoch 2's bar (iterations 4-6) must still show them
+    train.main(tiny(dataroot, tmp_path, 'bar', '--niter', '2', '--print_freq', '1000'))
+    assert len(bars) == 2
+    for bar in bars:
+        assert 'GAN=' in str(bar) and 'img/s=' in str(bar)

@@ -1,8 +1,9 @@
-"""Checkpoints: checkpoints/<name>/<which>.pth, written atomically, read with weights_only=True.
+"""Checkpoints: checkpoints/<name>/<which>.pth, written durably, read with weights_only=True.
 
-A checkpoint holds every network, both optimizers, the step counters, learning rates,
-the RNG states and the options that fix the architecture, so that --continue_train
-resumes exactly and a mismatched option set is caught before any state dict is loaded.
+A training checkpoint holds every network, both optimizers, the step counters, learning
+rates, the RNG states and the options that fix the architecture, so that --continue_train
+resumes exactly, test.py needs only --name, and a mismatched option set is caught before
+any state dict is loaded. train.py saves and resumes, test.py loads, all through here.
 """
 import ast
 import os
@@ -11,12 +12,17 @@ import random
 import numpy as np
 import torch
 
+from util.distributed import unwrap
 from util.errors import UserError
 
 # Options that change the networks' shapes: a checkpoint only fits the same values.
 ARCH_OPTIONS = ('netG', 'label_nc', 'contain_dontcare_label', 'no_instance', 'semantic_nc', 'ngf', 'ngf_lbp',
-                'norm_G', 'nhidden', 'num_upsampling_layers', 'crop_size', 'aspect_ratio', 'use_vae', 'z_dim', 'nef')
+                'norm_G', 'nhidden', 'nhidden_lbp', 'lbp_variant', 'num_upsampling_layers', 'crop_size',
+                'aspect_ratio', 'use_vae', 'z_dim', 'nef')
 TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D')
+# Stored so that test.py can default to them, never compared: testing on other data is allowed.
+DATA_OPTIONS = ('dataset_mode',)
+DERIVED_OPTIONS = ('semantic_nc',)  # computed from others, not an option one can pass
 
 
 def path_of(opt, which):
@@ -29,28 +35,96 @@ def arch_options(opt, train=True):
 
 
 def save(path, state):
-    """Write to path.tmp, then rename: a kill mid-write leaves the previous file intact."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    """Write path.tmp, flush it to disk, rename it over path, flush the directory entry.
+
+    The previous file stays whole until the rename, and after a power loss the rename
+    cannot have reached the disk before the new file's bytes (the pattern databases use).
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     tmp = path + '.tmp'
-    torch.save(state, tmp)
+    try:
+        with open(tmp, 'wb') as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        os.remove(tmp)
+        raise
     os.replace(tmp, path)
+    fsync_dir(folder)
 
 
-def load(path, opt, train):
+def fsync_dir(folder):
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_training(path, model, trainer, opt, epoch, epoch_iter):
+    """Everything --continue_train needs: resuming at (epoch, epoch_iter) replays the same batches."""
+    save(path, {'networks': {k: unwrap(n).state_dict() for k, n in model.networks().items()},
+                'trainer': trainer.state_dict(), 'epoch': epoch, 'epoch_iter': epoch_iter,
+                'rng': rng_state(), 'options': {**arch_options(opt), **data_options(opt)}})
+
+
+def data_options(opt):
+    return {k: getattr(opt, k) for k in DATA_OPTIONS}
+
+
+def resume(model, trainer, opt):
+    """Load opt.which_epoch into the model, trainer and RNGs -> (epoch, epoch_iter) to go on from."""
+    state = load(path_of(opt, opt.which_epoch), opt, train=True)
+    load_state(model, state)
+    trainer.load_state_dict(state['trainer'])
+    set_rng_state(state['rng'])
+    return state['epoch'], state['epoch_iter']
+
+
+def load_networks(model, opt):
+    """The networks of opt.which_epoch, for inference: -> model in eval mode."""
+    load_state(model, load(path_of(opt, opt.which_epoch), opt, train=False))
+    return model.eval()
+
+
+def load_state(model, state):
+    for name, net in model.networks().items():
+        unwrap(net).load_state_dict(state['networks'][name])
+
+
+def read(path, opt, mmap=False):
+    """mmap: map the tensors instead of reading them (for a look at the options only)."""
     if not os.path.isfile(path):
         raise UserError(f"no checkpoint at {path}: train first (python train.py --name {opt.name}) or check "
                         f"--name, --checkpoints_dir and --which_epoch")
     try:
-        state = torch.load(path, map_location='cpu', weights_only=True)
+        return torch.load(path, map_location='cpu', weights_only=True, mmap=mmap)
     except Exception as e:
         raise UserError(f"{path}: unreadable checkpoint ({type(e).__name__}); use another --which_epoch") from None
+
+
+def load(path, opt, train):
+    """The checkpoint at path, after checking that opt builds the networks it holds."""
+    state = read(path, opt)
     saved = state.get('options', {})
     ours = arch_options(opt, train)
     diff = [f"--{k} {saved[k]} (now {ours[k]})" for k in ours if k in saved and saved[k] != ours[k]]
     if diff:
-        raise UserError(f"{path} was trained with {', '.join(diff)}: pass the same options or "
-                        f"--load_from_opt_file")
+        fix = "pass the same values or --load_from_opt_file" if train else \
+            "leave these options out (the checkpoint sets them) or pass the same values"
+        raise UserError(f"{path}: trained with {', '.join(diff)}; {fix}")
     return state
+
+
+def stored_options(path, opt):
+    """The options a checkpoint fixes (its architecture, its dataset mode), as defaults for test.py;
+    {} when there is no checkpoint yet (test.py then says so when it loads the networks)."""
+    if not os.path.isfile(path):
+        return {}
+    saved = read(path, opt, mmap=True).get('options', {})
+    return {k: v for k, v in saved.items() if k in ARCH_OPTIONS + DATA_OPTIONS and k not in DERIVED_OPTIONS}
 
 
 def rng_state():
@@ -67,4 +141,3 @@ def set_rng_state(state):
     random.setstate(ast.literal_eval(state['python']))
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
-
