@@ -166,3 +166,16 @@ def test_semantics_from_label_and_checks():
         Semantics.from_label(label, 2)
     with pytest.raises(ValueError):
         Semantics(label.long(), 3, torch.full_like(label, 0.5))
+
+
+def test_layers_sharing_a_semantics_object():
+    """Index plans are cached on the Semantics (and its resize()); every layer stays exact."""
+    sem = semantics(2, (33, 17), dontcare=True)
+    small = sem.resize((16, 8))
+    assert sem.resize((16, 8)) is small and sem.resize((33, 17)) is sem
+    for size_sem in (sem, small, sem):
+        for out, (kernel, stride, padding), dense_nc in [(16, KERNELS[0], 0), (8, KERNELS[1], 3), (4, KERNELS[0], 1)]:
+            conv, label = pair(size_sem, out, kernel, stride, padding, dense_nc=dense_nc, seed=out)
+            dense = torch.randn(len(size_sem), dense_nc, *size_sem.shape[2:]) if dense_nc else None
+            check(conv, label, size_sem, dense, atol=1e-5, rtol=1e-5)
+    assert len(sem._plans) == 2

@@ -12,6 +12,8 @@ exactly that sum as one `embedding_bag` over a table made from the weight:
 (i = dy·k + dx; the bias is added to the rows of offset 0, which every output pixel uses once.)
 The weight gradient is the transposed lookup: input pixels sorted by code, and for each offset
 the grad rows of the output pixels that read them, summed per code with `embedding_bag` too.
+The index tensors depend only on the label map and (kernel, stride, padding), so they are cached
+on the Semantics object and shared by all layers reading it alike.
 Parameters and state_dict are nn.Conv2d's, so checkpoints do not change.
 
     sem = Semantics.from_label(data['label'], num_classes, edge)   # ids, not the one-hot
@@ -30,6 +32,9 @@ class Semantics:
     """The label input as ids: stands for cat([one_hot(ids, num_classes), edge], 1).
 
     ids: N×1×H×W integer label ids in [0, num_classes); edge: N×1×H×W 0/1 map or None.
+    Resized maps and the index tensors of LabelConv2d are cached on the object, so build one per
+    batch and pass it (or its resize(), which returns the same object for the same size) to
+    every layer: the layers that read a map alike share the indexing work.
     """
 
     def __init__(self, ids, num_classes, edge=None, check=True):
@@ -38,6 +43,7 @@ class Semantics:
         self.ids = ids.long()
         self.num_classes = int(num_classes)
         self.edge = None if edge is None else edge.float()
+        self._resized, self._plans = {}, {}
         if check:
             if self.ids.numel() and not (0 <= self.ids.min() and self.ids.max() < self.num_classes):
                 raise ValueError(f"label ids must lie in [0, {self.num_classes})")
@@ -76,10 +82,12 @@ class Semantics:
         size = (size, size) if isinstance(size, int) else tuple(size)
         if tuple(self.ids.shape[-2:]) == size:
             return self
-        maps = self.ids.float() if self.edge is None else torch.cat([self.ids.float(), self.edge], 1)
-        maps = F.interpolate(maps, size=size, mode='nearest')
-        edge = None if self.edge is None else maps[:, 1:]
-        return Semantics(maps[:, :1].long(), self.num_classes, edge, check=False)
+        if size not in self._resized:
+            maps = self.ids.float() if self.edge is None else torch.cat([self.ids.float(), self.edge], 1)
+            maps = F.interpolate(maps, size=size, mode='nearest')
+            edge = None if self.edge is None else maps[:, 1:]
+            self._resized[size] = Semantics(maps[:, :1].long(), self.num_classes, edge, check=False)
+        return self._resized[size]
 
     def one_hot(self, dtype=torch.float32):
         """The dense N×channels×H×W map (as Pix2PixModel.preprocess_input builds it)."""
@@ -89,13 +97,21 @@ class Semantics:
 
     @property
     def num_codes(self):
+        """Z: a code per class, and one per (class, on an edge) if there is an edge map."""
         return 2 * self.num_classes if self.edge is not None else self.num_classes
 
     def codes(self):
-        """N×H×W: the class id, + C where the edge is 1 (one table row per (class, edge))."""
+        """N×H×W codes: the class id, + C where the edge is 1."""
         if self.edge is None:
             return self.ids[:, 0]
         return (self.ids + self.num_classes * self.edge.long())[:, 0]
+
+    def plan(self, kernel, stride, padding):
+        """The (cached) index tensors for reading this map with a kernel×kernel window."""
+        key = (tuple(kernel), tuple(stride), tuple(padding))
+        if key not in self._plans:
+            self._plans[key] = _Plan(self.codes(), self.num_codes, *key)
+        return self._plans[key]
 
 
 def _out_size(size, kernel, stride, padding):
@@ -133,63 +149,82 @@ def _transposed(x, nhwc):
     return out
 
 
+class _Plan:
+    """Index tensors of one label map read with one (kernel, stride, padding).
+
+    index: (N·Ho·Wo)×(kh·kw) rows of the (kh·kw)×(Z+1) table, offset by offset (row Z of an
+    offset is the zero padding). grad_index(): the same pairs grouped by table row, for the
+    weight gradient: embedding_bag(rows, grad, offsets) gives one sum per table row.
+    """
+
+    def __init__(self, codes, num_codes, kernel, stride, padding):
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        self.codes, self.num_codes, self.kernel, self.stride, self.padding = codes, num_codes, kernel, stride, padding
+        n, h, w = codes.shape
+        self.out_shape = (n, *_out_size((h, w), kernel, stride, padding))
+        win = F.pad(codes, (pw, pw, ph, ph), value=num_codes).unfold(1, kh, sh).unfold(2, kw, sw)
+        offsets = torch.arange(0, kh * kw * (num_codes + 1), num_codes + 1, device=codes.device)
+        self.index = (win + offsets.view(kh, kw)).reshape(-1, kh * kw)
+        self._grad_index = None
+
+    def grad_index(self):
+        if self._grad_index is None:
+            # for each offset, the input pixels sorted by code and the output pixels reading them
+            flat = self.codes.reshape(-1)
+            order = torch.argsort(flat)
+            counts = torch.bincount(flat, minlength=self.num_codes)
+            reader = _reader_map(*self.codes.shape, self.kernel, self.stride, self.padding, flat.device)[:, order]
+            kk = reader.shape[0]
+            starts = (torch.cumsum(counts, 0) - counts) + flat.numel() * torch.arange(kk, device=flat.device)[:, None]
+            valid = (reader >= 0).view(-1)  # drop the (offset, pixel) pairs that no output reads
+            before = F.pad(torch.cumsum(valid, 0), (1, 0))  # valid pairs before each position
+            self._grad_index = reader.view(-1)[valid], before[starts.view(-1)]
+        return self._grad_index
+
+
 class _LabelLookup(torch.autograd.Function):
-    """(weight, bias, codes) -> N×Ho×Wo×out: the conv of the label channels, by table lookup."""
+    """(weight, bias, plan) -> N×out×Ho×Wo: the conv of the label channels, by table lookup."""
 
     @staticmethod
-    def forward(ctx, weight, bias, codes, c, z_max, stride, padding, dtype, channels_last):
+    def forward(ctx, weight, bias, plan, c, dtype, channels_last):
         out_ch, _, kh, kw = weight.shape
-        kk = kh * kw
-        n, h, w = codes.shape
-        ho, wo = _out_size((h, w), (kh, kw), stride, padding)
-        wk = weight.detach().permute(2, 3, 1, 0).reshape(kk, -1, out_ch)  # offset, in, out
-        table = wk.new_empty(kk, z_max + 1, out_ch)
+        z = plan.num_codes
+        wk = weight.detach().permute(2, 3, 1, 0).flatten(0, 1)  # offset × in × out (a view)
+        table = wk.new_empty(kh * kw, z + 1, out_ch)
         table[:, :c] = wk[:, :c]
-        if z_max == 2 * c:  # rows of (class, on an edge)
-            table[:, c:2 * c] = wk[:, :c] + wk[:, c:c + 1]
-        table[:, z_max] = 0
+        if z == 2 * c:  # rows of (class, on an edge)
+            torch.add(wk[:, :c], wk[:, c:c + 1], out=table[:, c:2 * c])
+        table[:, z] = 0
         if bias is not None:
             table[0] += bias.detach()
         table = table.to(dtype)  # the autocast dtype: rounded once, as the conv rounds its weight
-        # the table row of each (output pixel, offset); zero padding reads row Z of the offset
-        (sh, sw), (ph, pw) = stride, padding
-        win = F.pad(codes, (pw, pw, ph, ph), value=z_max).unfold(1, kh, sh).unfold(2, kw, sw)
-        index = win + torch.arange(0, kk * (z_max + 1), z_max + 1, device=codes.device).view(kh, kw)
-        out = F.embedding_bag(index.reshape(-1, kk), table.view(-1, out_ch), mode='sum')
-        ctx.save_for_backward(codes)
-        ctx.conf = c, z_max, stride, padding, weight.shape, weight.dtype, bias is not None
-        out = out.view(n, ho, wo, out_ch).permute(0, 3, 1, 2)
+        out = F.embedding_bag(plan.index, table.view(-1, out_ch), mode='sum')
+        ctx.plan, ctx.conf = plan, (c, weight.shape, weight.dtype, bias is not None)
+        out = out.view(*plan.out_shape, out_ch).permute(0, 3, 1, 2)
         return out if channels_last else _transposed(out, nhwc=False)
 
     @staticmethod
     def backward(ctx, grad):
-        (codes,), (c, z_max, stride, padding, wshape, wdtype, has_bias) = ctx.saved_tensors, ctx.conf
+        plan, (c, wshape, wdtype, has_bias) = ctx.plan, ctx.conf
         out_ch, cin, kh, kw = wshape
+        z = plan.num_codes
         g = _transposed(grad, nhwc=True).permute(0, 2, 3, 1).view(-1, out_ch)  # a row per output pixel
         grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            # table_grad[i, z] = sum of g over the output pixels reading code z through offset i
-            flat = codes.reshape(-1)
-            order = torch.argsort(flat)
-            counts = torch.bincount(flat, minlength=z_max)
-            reader = _reader_map(*codes.shape, (kh, kw), stride, padding, codes.device)[:, order]
-            bags = (torch.cumsum(counts, 0) - counts) + flat.numel() * torch.arange(kh * kw, device=g.device)[:, None]
-            valid = (reader >= 0).view(-1)  # drop the (offset, pixel) pairs no output reads
-            before = F.pad(torch.cumsum(valid, 0), (1, 0))  # valid entries before each position
-            table_grad = F.embedding_bag(reader.view(-1)[valid], g, before[bags.view(-1)], mode='sum')
-            table_grad = table_grad.view(kh * kw, z_max, out_ch).to(wdtype)
-            gk = table_grad[:, :c]
-            if z_max == 2 * c:
-                gk = torch.cat([gk + table_grad[:, c:], table_grad[:, c:].sum(1, keepdim=True)], 1)
-            gk = gk.view(kh, kw, -1, out_ch).permute(3, 2, 0, 1)
-            if gk.shape[1] == cin:
-                grad_w = gk
-            else:  # dense channels follow: their gradient comes from the dense conv
-                grad_w = gk.new_zeros(wshape)
-                grad_w[:, :gk.shape[1]] = gk
+            rows, offsets = plan.grad_index()
+            table_grad = F.embedding_bag(rows, g, offsets, mode='sum').view(kh * kw, z, out_ch).to(wdtype)
+            labels = c + (z == 2 * c)
+            # the label channels' gradient; that of any dense channels after them comes from the dense conv
+            grad_w = g.new_empty(wshape, dtype=wdtype) if labels == cin else g.new_zeros(wshape, dtype=wdtype)
+            gk = grad_w.permute(2, 3, 1, 0).flatten(0, 1)  # offset × in × out (a view)
+            if z == 2 * c:
+                torch.add(table_grad[:, :c], table_grad[:, c:], out=gk[:, :c])
+                torch.sum(table_grad[:, c:], 1, out=gk[:, c])
+            else:
+                gk[:, :c] = table_grad
         if has_bias and ctx.needs_input_grad[1]:
             grad_b = g.sum(0).to(wdtype)
-        return grad_w, grad_b, None, None, None, None, None, None, None
+        return grad_w, grad_b, None, None, None, None
 
 
 class LabelConv2d(nn.Conv2d):
@@ -232,8 +267,8 @@ class LabelConv2d(nn.Conv2d):
                             self.stride, self.padding)
         device = semantics.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weight.dtype
-        return _LabelLookup.apply(weight, self.bias, semantics.codes(), semantics.num_classes,
-                                  semantics.num_codes, self.stride, self.padding, dtype, channels_last)
+        plan = semantics.plan(self.kernel_size, self.stride, self.padding)
+        return _LabelLookup.apply(weight, self.bias, plan, semantics.num_classes, dtype, channels_last)
 
     def dense_part(self, dense, weight=None):
         """conv2d(dense, the weight of the last dense.shape[1] input channels), no bias."""
