@@ -131,6 +131,8 @@ def test_state_dict_is_the_convs():
     conv.load_state_dict(label.state_dict())
     with pytest.raises(ValueError):
         LabelConv2d(10, 16, 3, padding=1, padding_mode='reflect')
+    with pytest.raises(ValueError):  # 7 + edge label channels, no dense channels: not 10 inputs
+        label(semantics(1, (4, 8)))
 
 
 @pytest.mark.parametrize('train', [True, False])

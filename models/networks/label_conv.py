@@ -26,6 +26,7 @@ import functools
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 
 class Semantics:
@@ -204,6 +205,7 @@ class _LabelLookup(torch.autograd.Function):
         return out if channels_last else _transposed(out, nhwc=False)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         plan, (c, wshape, wdtype, has_bias) = ctx.plan, ctx.conf
         out_ch, cin, kh, kw = wshape
@@ -239,7 +241,7 @@ class LabelConv2d(nn.Conv2d):
     """
     # Below this many output pixels (N·Ho·Wo) building the table costs more than the dense
     # conv saves: the label part is then the conv of the one-hot map.
-    min_pixels = 256
+    min_pixels = 512
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -248,6 +250,9 @@ class LabelConv2d(nn.Conv2d):
             raise ValueError("LabelConv2d: only groups=1, dilation=1, numeric zero padding")
 
     def forward(self, semantics, dense=None):
+        if semantics.channels + (0 if dense is None else dense.shape[1]) != self.in_channels:
+            raise ValueError(f"{semantics.channels} label + {0 if dense is None else dense.shape[1]} dense "
+                             f"channels for a conv of {self.in_channels} inputs")
         weight = self.weight  # once: a parametrization may run on each read
         if dense is None:  # the conv's output layout: channels_last if its weight is
             cl = weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
@@ -258,8 +263,6 @@ class LabelConv2d(nn.Conv2d):
         """conv2d(semantics.one_hot(), weight[:, :semantics.channels]) + bias, N×out×Ho×Wo, with
         channels_last strides (the lookup's natural layout) or else contiguous."""
         weight = self.weight if weight is None else weight
-        if semantics.channels > self.in_channels:
-            raise ValueError(f"{semantics.channels} label channels for a conv of {self.in_channels} inputs")
         n, _, h, w = semantics.shape
         ho, wo = _out_size((h, w), self.kernel_size, self.stride, self.padding)
         if n * ho * wo < self.min_pixels:
