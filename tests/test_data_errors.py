@@ -71,6 +71,7 @@ def test_out_of_range_label_is_one_line_whatever_the_worker_count(tmp_path, nthr
     assert not (tmp_path / 'ck' / 'run' / 'latest.pth').exists()
 
 
+@pytest.mark.slow
 def test_truncated_image_mid_epoch_saves_latest_and_resumes(tmp_path):
     write_custom(tmp_path)
     broken = tmp_path / 'img' / 's5.png'

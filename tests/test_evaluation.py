@@ -353,6 +353,7 @@ def run_evaluate(tmp_path, *extra):
                           str(tmp_path / 'ck'), '--gpu_ids', '-1', '--batchSize', '2', *extra])
 
 
+@pytest.mark.slow
 def test_evaluate_end_to_end_with_random_weights_prints_and_stores_the_protocol(tmp_path, capsys):
     images = write_results(tmp_path)
     fid_path, seg_path = str(tmp_path / 'inception.pth'), str(tmp_path / 'seg.pth')

@@ -184,6 +184,7 @@ def test_cuda_equals_cpu(variant):
     assert torch.allclose(lbp_soft(x, variant=variant), lbp_soft(x.cuda(), variant=variant).cpu(), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', ['classic', 'skimage'])
 def test_compiled_equals_eager(variant):
     im = to_tensor(rgb('astronaut')[:64, :96])

@@ -157,6 +157,7 @@ def test_discriminator_loss_reaches_discriminators_only():
         assert all(g is None for g in grads(model.networks()[name])), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('dataset', DATASETS)
 def test_output_shapes_per_dataset(dataset):
     extra, (h, w), values, instances = DATASETS[dataset]

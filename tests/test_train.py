@@ -51,6 +51,7 @@ def assert_same(a, b):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(dataroot, tmp_path):
     # 3 batches per epoch: 2 + 2 resumes mid-epoch and then crosses into epoch 2.
     train.main(tiny(dataroot, tmp_path, 'straight', '--max_iters', '4', '--use_vae'))
@@ -68,6 +69,7 @@ def test_resume_continues_exactly(dataroot, tmp_path):
     assert torch.equal(straight['rng']['torch'], resumed['rng']['torch'])
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
     for name in ('a', 'b'):
         train.main(tiny(dataroot, tmp_path, name, '--max_iters', '2', '--tf_log', '--display_freq', '1'))
@@ -83,7 +85,8 @@ def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
 
 
 def test_epoch_checkpoints_and_lr_decay(dataroot, tmp_path):
-    train.main(tiny(dataroot, tmp_path, 'sched', '--niter', '1', '--niter_decay', '2', '--save_epoch_freq', '1'))
+    train.main(tiny(dataroot, tmp_path, 'sched', '--niter', '1', '--niter_decay', '2', '--save_epoch_freq', '1',
+                    '--max_dataset_size', '2'))  # one batch per epoch
     for which in ('1', '2', '3', 'latest'):
         assert (tmp_path / 'sched' / f'{which}.pth').is_file()
     state = torch.load(tmp_path / 'sched' / '2.pth', weights_only=True)
@@ -146,6 +149,7 @@ def test_save_flushes_the_file_before_the_rename_and_the_folder_after(tmp_path, 
     assert synced == [(str(path) + '.tmp', 1), (str(tmp_path), 2)]
 
 
+@pytest.mark.slow
 def test_sigterm_saves_latest_and_exits_cleanly(dataroot, tmp_path):
     proc = subprocess.Popen([sys.executable, 'train.py', *tiny(dataroot, tmp_path, 'sig', '--niter', '1000',
                                                               '--print_freq', '1')],
@@ -196,6 +200,7 @@ def test_missing_checkpoint_names_the_path(dataroot, tmp_path):
                           str(tmp_path), '--name', 'nobody', '--gpu_ids', '-1'])
 
 
+@pytest.mark.slow
 def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
     torchrun = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29533']
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
@@ -210,6 +215,7 @@ def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
     assert torch.load(tmp_path / 'ddp' / 'latest.pth', weights_only=True)['trainer']['iteration'] == 2
 
 
+@pytest.mark.slow
 def test_bf16_autocast_step_on_cpu(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'bf16', '--max_iters', '1', '--amp', 'bf16'))
     _, w = weights(tmp_path / 'bf16' / 'latest.pth')
@@ -287,8 +293,8 @@ def test_every_epoch_bar_shows_the_latest_losses(dataroot, tmp_path, monkeypatch
         bars.append(real_bar(*args, **{**kwargs, 'disable': False, 'file': io.StringIO()}))
         return bars[-1]
     monkeypatch.setattr(train, 'tqdm', shown_bar)
-    # losses are logged at iteration 1 only; epoch 2's bar (iterations 4-6) must still show them
-    train.main(tiny(dataroot, tmp_path, 'bar', '--niter', '2', '--print_freq', '1000'))
+    # one batch per epoch, losses logged at iteration 1 only: epoch 2's bar must still show them
+    train.main(tiny(dataroot, tmp_path, 'bar', '--niter', '2', '--print_freq', '1000', '--max_dataset_size', '2'))
     assert len(bars) == 2
     for bar in bars:
         assert 'GAN=' in str(bar) and 'img/s=' in str(bar)
