@@ -69,7 +69,6 @@ def test_resume_continues_exactly(dataroot, tmp_path):
     assert torch.equal(straight['rng']['torch'], resumed['rng']['torch'])
 
 
-@pytest.mark.slow
 def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
     for name in ('a', 'b'):
         train.main(tiny(dataroot, tmp_path, name, '--max_iters', '2', '--tf_log', '--display_freq', '1'))
@@ -215,7 +214,6 @@ def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
     assert torch.load(tmp_path / 'ddp' / 'latest.pth', weights_only=True)['trainer']['iteration'] == 2
 
 
-@pytest.mark.slow
 def test_bf16_autocast_step_on_cpu(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'bf16', '--max_iters', '1', '--amp', 'bf16'))
     _, w = weights(tmp_path / 'bf16' / 'latest.pth')
