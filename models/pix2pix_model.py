@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import models.networks as networks
+from models.networks.label_conv import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
 from util.lbp import DEFAULT_TEMPERATURE, LBP, VARIANTS
@@ -100,14 +101,13 @@ class Pix2PixModel(nn.Module):
 
     # ---- inputs ----
     def preprocess_input(self, data):
-        """Label ids -> one-hot semantics (+ instance edges); image to the model's device."""
+        """-> (S, image): S the label map with its instance edges as `Semantics` (the ids stand for
+        the one-hot map; convolutions over it are lookups), the image on the model's device."""
         device = next(self.parameters()).device
         label = data['label'].to(device, non_blocking=True).long()
-        nc = self.opt.label_nc + int(self.opt.contain_dontcare_label)
-        n, _, h, w = label.shape
-        semantics = torch.zeros(n, nc, h, w, device=device).scatter_(1, label, 1.0)
-        if not self.opt.no_instance:
-            semantics = torch.cat([semantics, instance_edges(data['instance'].to(device))], 1)
+        edges = None if self.opt.no_instance else instance_edges(data['instance'].to(device))
+        # The loaders have checked every label value already.
+        semantics = Semantics(label, self.opt.label_nc + int(self.opt.contain_dontcare_label), edges, check=False)
         real = data['image'].to(device, non_blocking=True) if torch.is_tensor(data.get('image')) else None
         return semantics, real
 
@@ -198,8 +198,7 @@ class Pix2PixModel(nn.Module):
         """
         many = isinstance(fakes, list)
         fakes = fakes if many else [fakes]
-        batch = torch.cat([torch.cat([semantics, x], 1) for x in fakes + [real]], 0)
-        split = [[f.chunk(len(fakes) + 1) for f in scale] for scale in net(batch)]
+        split = [[f.chunk(len(fakes) + 1) for f in scale] for scale in net(semantics, torch.cat(fakes + [real]))]
         chunks = [[[f[i] for f in scale] for scale in split] for i in range(len(fakes) + 1)]
         return (chunks[:-1] if many else chunks[0]), chunks[-1]
 

@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .architecture import MFADEResnetBlock, ResnetBlock
+from .label_conv import LabelConv2d
 from .normalization import plain_norm_layer
 
 UPSAMPLINGS = {'normal': 5, 'more': 6, 'most': 7}
@@ -34,7 +35,7 @@ class ULBPGenerator(nn.Module):
         if z_dim:
             self.fc = nn.Linear(z_dim, 16 * nf * latent[0] * latent[1])
         else:
-            self.fc = nn.Conv2d(semantic_nc, 16 * nf, 3, padding=1)
+            self.fc = LabelConv2d(semantic_nc, 16 * nf, 3, padding=1)
         block = lambda fin, fout: MFADEResnetBlock(fin, fout, make_norm, spectral)
         self.head_0 = block(16 * nf, 16 * nf)
         self.G_middle_0 = block(16 * nf, 16 * nf)
@@ -53,12 +54,13 @@ class ULBPGenerator(nn.Module):
         self.conv_img = nn.Conv2d(final_nc, 3, 3, padding=1)
 
     def forward(self, seg, lbp=None, z=None):
+        """seg: the label map as `Semantics` (label_conv.py); lbp: N×1×H×W or None; z: N×z_dim or None."""
         if self.z_dim:
             if z is None:
-                z = torch.randn(seg.size(0), self.z_dim, device=seg.device, dtype=seg.dtype)
+                z = torch.randn(len(seg), self.z_dim, device=seg.device)
             x = self.fc(z).view(-1, 16 * self.nf, *self.latent)
         else:
-            x = self.fc(F.interpolate(seg, size=self.latent, mode='nearest'))
+            x = self.fc(seg.resize(self.latent))
         x = self.head_0(x, seg, lbp)
         x = F.interpolate(x, scale_factor=2, mode='nearest')
         x = self.G_middle_0(x, seg, lbp)
@@ -91,4 +93,4 @@ class Pix2PixHDGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, seg, lbp=None, z=None):
-        return self.model(seg)
+        return self.model(seg.one_hot())

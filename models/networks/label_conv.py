@@ -232,7 +232,8 @@ class _LabelLookup(torch.autograd.Function):
 class LabelConv2d(nn.Conv2d):
     """nn.Conv2d (same parameters and state_dict) over cat([semantics.one_hot(), dense], 1).
 
-    forward(semantics, dense=None): semantics is a `Semantics` (N samples); dense, if given, holds
+    forward(semantics, dense=None): semantics is a `Semantics` (N samples), or the same label
+    channels as a dense N×C'×H×W tensor (e.g. average-pooled, no longer one-hot); dense, if given, holds
     the in_channels - semantics.channels channels that follow the label ones, for k·N samples
     (k ≥ 1: e.g. fakes and reals, sample j·N + i paired with semantics i). The label part is
     computed once for the N samples and added to each of the k dense parts.
@@ -250,8 +251,9 @@ class LabelConv2d(nn.Conv2d):
             raise ValueError("LabelConv2d: only groups=1, dilation=1, numeric zero padding")
 
     def forward(self, semantics, dense=None):
-        if semantics.channels + (0 if dense is None else dense.shape[1]) != self.in_channels:
-            raise ValueError(f"{semantics.channels} label + {0 if dense is None else dense.shape[1]} dense "
+        label_channels = semantics.shape[1]
+        if label_channels + (0 if dense is None else dense.shape[1]) != self.in_channels:
+            raise ValueError(f"{label_channels} label + {0 if dense is None else dense.shape[1]} dense "
                              f"channels for a conv of {self.in_channels} inputs")
         weight = self.weight  # once: a parametrization may run on each read
         if dense is None:  # the conv's output layout: channels_last if its weight is
@@ -263,6 +265,8 @@ class LabelConv2d(nn.Conv2d):
         """conv2d(semantics.one_hot(), weight[:, :semantics.channels]) + bias, N×out×Ho×Wo, with
         channels_last strides (the lookup's natural layout) or else contiguous."""
         weight = self.weight if weight is None else weight
+        if torch.is_tensor(semantics):  # already dense (e.g. average-pooled): a plain conv, for N samples
+            return F.conv2d(semantics, weight[:, :semantics.shape[1]], self.bias, self.stride, self.padding)
         n, _, h, w = semantics.shape
         ho, wo = _out_size((h, w), self.kernel_size, self.stride, self.padding)
         if n * ho * wo < self.min_pixels:

@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .label_conv import LabelConv2d
+
 
 def unet_depth(height, width, max_depth=8):
     depth = 0
@@ -22,7 +24,7 @@ class LBPGenerator(nn.Module):
         super().__init__()
         depth = unet_depth(height, width)
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
-        self.stem = nn.Sequential(nn.Conv2d(semantic_nc, widths[0], 3, padding=1), nn.LeakyReLU(0.2))
+        self.stem = nn.Sequential(LabelConv2d(semantic_nc, widths[0], 3, padding=1), nn.LeakyReLU(0.2))
         self.down = nn.ModuleList(
             nn.Sequential(nn.Conv2d(widths[i], widths[i + 1], 4, stride=2, padding=1),
                           nn.InstanceNorm2d(widths[i + 1]), nn.LeakyReLU(0.2))
@@ -34,6 +36,7 @@ class LBPGenerator(nn.Module):
         self.out = nn.Conv2d(widths[0], 1, 3, padding=1)
 
     def forward(self, seg):
+        """seg: the label map as `Semantics` (label_conv.py) -> N×1×H×W LBP map in [-1, 1]."""
         skips = [self.stem(seg)]
         for down in self.down:
             skips.append(down(skips[-1]))

@@ -9,12 +9,12 @@ Every adaptive norm is called the same way, norm(x, segmap, lbp); `adaptive_norm
 """
 import re
 
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from util.errors import UserError
+from .label_conv import LabelConv2d
 
 NHIDDEN = 128  # default hidden width of the modulation branches, as SPADE (--nhidden)
 
@@ -64,7 +64,7 @@ class SPADE(nn.Module):
     def __init__(self, norm_nc, cond_nc, param_free='syncbatch', ks=3, nhidden=NHIDDEN):
         super().__init__()
         self.param_free_norm = param_free_norm(param_free, norm_nc)
-        self.branch = ModulationBranch(cond_nc, norm_nc, ks, nhidden)
+        self.branch = ModulationBranch(cond_nc, norm_nc, ks, nhidden, labels=True)
 
     def forward(self, x, segmap, lbp=None):
         gamma, beta = self.branch(segmap)
@@ -75,7 +75,8 @@ class ConcatSPADE(SPADE):
     """The '+ LBP generator' ablation: SPADE conditioned on concat(S, L) (cond_nc counts L)."""
 
     def forward(self, x, segmap, lbp):
-        return super().forward(x, torch.cat([segmap, lbp], 1))
+        gamma, beta = self.branch(segmap, lbp)
+        return self.param_free_norm(x) * (1 + gamma) + beta
 
 
 class MFADE(SPADE):
@@ -97,17 +98,22 @@ class MFADE(SPADE):
 
 class ModulationBranch(nn.Module):
     """a = ReLU(conv(cond)); γ = conv(a); β = conv(a) (nhidden 0: γ, β = conv(cond)).
-    cond must already be at x's size."""
 
-    def __init__(self, cond_nc, norm_nc, ks, nhidden=NHIDDEN):
+    cond must already be at x's size. With labels=True cond is the label map as `Semantics`
+    (ids, not the one-hot: the first conv is a lookup, see label_conv.py), optionally followed
+    by dense channels (L, for ConcatSPADE).
+    """
+
+    def __init__(self, cond_nc, norm_nc, ks, nhidden=NHIDDEN, labels=False):
         super().__init__()
         pw = ks // 2
-        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, nhidden, ks, padding=pw), nn.ReLU()) if nhidden else None
+        conv = LabelConv2d if labels else nn.Conv2d
+        self.mlp_shared = nn.Sequential(conv(cond_nc, nhidden, ks, padding=pw), nn.ReLU()) if nhidden else None
         self.mlp_gamma = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
         self.mlp_beta = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
 
-    def forward(self, cond):
-        actv = self.mlp_shared(cond) if self.mlp_shared is not None else cond
+    def forward(self, cond, *dense):
+        actv = cond if self.mlp_shared is None else self.mlp_shared[1](self.mlp_shared[0](cond, *dense))
         return self.mlp_gamma(actv), self.mlp_beta(actv)
 
 
@@ -128,8 +134,7 @@ def adaptive_norm(norm_G, label_nc, use_lbp, nhidden=NHIDDEN, nhidden_lbp=NHIDDE
 def resize_conditions(x, segmap, lbp):
     """S (nearest) and L (bilinear) at x's spatial size, computed once per resolution."""
     size = x.shape[-2:]
-    if segmap.shape[-2:] != size:
-        segmap = F.interpolate(segmap, size=size, mode='nearest')
+    segmap = segmap.resize(size)  # Semantics: nearest, as ids
     if lbp is not None and lbp.shape[-2:] != size:
         lbp = F.interpolate(lbp, size=size, mode='bilinear', align_corners=False)
     return segmap, lbp
