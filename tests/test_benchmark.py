@@ -4,11 +4,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ['--dataset', 'coco', '--size', '64', '64', '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--lbp_batch', '0',
         '--iters', '1', '--warmup', '0', '--device', 'cpu', '--json']
 
 
+@pytest.mark.slow
 def test_benchmark_json_has_positive_figures():
     run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), *TINY, '--paths', 'fp32,fast'],
                          capture_output=True, text=True, timeout=120, check=True,

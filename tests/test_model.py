@@ -223,7 +223,8 @@ def test_pix2pixhd_generator_runs():
 
 
 def test_inference_and_encoder_modes():
-    opt = TestOptions().parse(['--dataset_mode', 'cityscapes', '--label_nc', '8', '--crop_size', '64', '--use_vae',
+    opt = TestOptions().parse(['--checkpoints_dir', '/nonexistent', '--dataset_mode', 'cityscapes', '--label_nc', '8',
+                               '--crop_size', '64', '--use_vae',
                                '--num_upsampling_layers', 'normal',
                                '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
     model = Pix2PixModel(opt).eval()
