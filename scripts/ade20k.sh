@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Reproduce ULBPGAN on ADE20K with the paper's (= SPADE's) settings:
+# Reproduce ULBPGAN on ADE20K with SPADE's settings (the paper publishes no training settings):
 # 256x256 (resize to 286, random crop 256), global batch 32 (split over GPUS processes),
 # 100 epochs + 100 epochs of linear decay.
 #
 #   bash scripts/ade20k.sh [train|test|eval|ablation|all]      (default all)
 #   DATAROOT=datasets/ade20k GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/ade20k.sh
 #
-# train/test/eval/all: the full model, checkpoints/ade20k_ulbpgan; ablation: the four rows
-# ade20k_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
+# train/test/eval/all: the full model, checkpoints/ade20k_ulbpgan; ablation: the five rows
+# ade20k_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with UperNet-101, mIoU over all
 # 150 classes as CSAILVision computes it; SEG_WEIGHTS is then a FOLDER holding encoder_epoch_50.pth and
 # decoder_epoch_50.pth (or the ade20k-/baseline-resnet101-upernet folder with them).

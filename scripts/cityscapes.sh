@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Reproduce ULBPGAN on Cityscapes with the paper's (= SPADE's) settings:
+# Reproduce ULBPGAN on Cityscapes with SPADE's settings (the paper publishes no training settings):
 # 256x512, global batch 16 (split over GPUS processes), 100 epochs + 100 epochs of linear decay.
 #
 #   bash scripts/cityscapes.sh [train|test|eval|ablation|all]      (default all)
 #   DATAROOT=datasets/cityscapes GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/cityscapes.sh
 #
-# train/test/eval/all: the full model, checkpoints/cityscapes_ulbpgan; ablation: the four rows
-# cityscapes_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
+# train/test/eval/all: the full model, checkpoints/cityscapes_ulbpgan; ablation: the five rows
+# cityscapes_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DRN-D-105
 # (drn-d-105_ms_cityscapes.pth from http://go.yf.io/drn-cityscapes-models, SEG_WEIGHTS), mIoU over the
 # classes with union > 0 as fyu/drn computes it. Other variables: see scripts/common.sh.

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Reproduce ULBPGAN on COCO-Stuff with the paper's settings (SPADE's, 100 epochs in all):
+# Reproduce ULBPGAN on COCO-Stuff with SPADE's settings (100 epochs in all; the paper publishes none):
 # 256x256 (resize to 286, random crop 256), global batch 32 (split over GPUS processes),
 # 50 epochs + 50 epochs of linear decay, with instance maps (NO_INSTANCE=1: without).
 #
 #   bash scripts/coco.sh [train|test|eval|ablation|all]      (default all)
 #   DATAROOT=datasets/coco GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/coco.sh
 #
-# train/test/eval/all: the full model, checkpoints/coco_ulbpgan; ablation: the four rows
-# coco_{spade,lbpgen,mfade,ulbpgan}. Training resumes (--continue_train) when stopped.
+# train/test/eval/all: the full model, checkpoints/coco_ulbpgan; ablation: the five rows
+# coco_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DeepLab v2
 # (deeplabv2_resnet101_msc-cocostuff164k-100000.pth, SEG_WEIGHTS), mIoU over the classes present in the
 # ground truth as kazuto1011/deeplab-pytorch computes it. Other variables: see scripts/common.sh.

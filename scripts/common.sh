@@ -103,9 +103,9 @@ set_weight_args() {
     return 0
 }
 
-# The four ablation rows of the paper (METHOD.md) as options; the suffix is the experiment name's.
+# The paper's four ablation rows and ours (docs/METHOD.md) as options; the suffix is the experiment name's.
 # ablation_args ROW [test]: test.py has no discriminator options, so `test` leaves --no_lbp_D out.
-ABLATIONS=(spade lbpgen mfade ulbpgan)
+ABLATIONS=(spade lbpgen mfade ulbpgan lbpconv)
 ablation_args() {
     local no_d=--no_lbp_D
     [[ "${2:-}" == test ]] && no_d=
@@ -114,6 +114,7 @@ ablation_args() {
         lbpgen) echo --netG ulbp --norm_G spectralspadesyncbatch3x3 $no_d ;;     # + LBP generator (SPADE on concat(S, L))
         mfade) echo --netG ulbp $no_d ;;                                         # + MFADE
         ulbpgan) echo --netG ulbp ;;                                             # + unified LBP discriminator (full)
+        lbpconv) echo --netG ulbp --nhidden_lbp 0 ;;                             # MFADE's L branch as the paper's figure
         *) die "unknown ablation row '$1'" ;;
     esac
 }
@@ -156,7 +157,7 @@ print_table() {
 #   DATASET, DATAROOT, GLOBAL_BATCH, NITER, NITER_DECAY, DATA_ARGS (array of dataset options)
 # and defines check_split train|val (require_dir on the split's folders) and require_segmenter.
 # Modes: train / test / eval the full model <dataset>_ulbpgan; all = the three in turn;
-# ablation = all of it for the four rows <dataset>_{spade,lbpgen,mfade,ulbpgan}.
+# ablation = all of it for the five rows <dataset>_{spade,lbpgen,mfade,ulbpgan,lbpconv}.
 # Every file a mode needs is checked before anything runs.
 dataset_main() {
     local mode=${1:-all} steps rows=(ulbpgan) row step

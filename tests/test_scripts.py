@@ -105,7 +105,7 @@ SEGMENTER_FILES = {'cityscapes': ('drn-d-105_ms_cityscapes.pth',),
 
 @pytest.mark.parametrize('dataset', DATASETS)
 def test_ablation_commands_parse(dataset, tmp_path):
-    """DRY_RUN=1 prints the 4 x (train, test, evaluate) commands; train.py / test.py / evaluate.py accept them."""
+    """DRY_RUN=1 prints the 5 x (train, test, evaluate) commands; train.py / test.py / evaluate.py accept them."""
     import evaluate
     from options.test_options import TestOptions
     from options.train_options import TrainOptions
@@ -117,7 +117,7 @@ def test_ablation_commands_parse(dataset, tmp_path):
     result = run(dataset, tmp_path, 'ablation', DATAROOT=tmp_path / 'data', DRY_RUN=1, GPUS=2, SEG_SIZE='original')
     assert result.returncode == 0, result.stderr
     commands = [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')]
-    assert len(commands) == 12
+    assert len(commands) == 15
     names = set()
     for cmd in commands:
         script = next(w for w in cmd if w.endswith('.py'))
@@ -131,14 +131,15 @@ def test_ablation_commands_parse(dataset, tmp_path):
             if opt.name.endswith('_spade'):
                 assert opt.netG == 'spade'
             else:
-                assert opt.netG == 'ulbp' and opt.no_lbp_D == (not opt.name.endswith('_ulbpgan'))
+                assert opt.netG == 'ulbp' and opt.no_lbp_D == (not opt.name.endswith(('_ulbpgan', '_lbpconv')))
                 assert opt.norm_G.startswith('spectralspade' if opt.name.endswith('_lbpgen') else 'spectralmfade')
+                assert (opt.nhidden_lbp == 0) == opt.name.endswith('_lbpconv')
         elif script == 'test.py':
             TestOptions().parse(args)
         else:
             opt = evaluate.parse_args(args)
             assert opt.seg_size == 'original' and opt.dataroot == str(tmp_path / 'data')
-    assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan')}
+    assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan', 'lbpconv')}
 
 
 def hub_with(tmp_path, *names):
