@@ -29,6 +29,7 @@ import util.distributed as distributed  # noqa: E402
 from models import create_model  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
+from models.networks.label_conv import LabelConv2d  # noqa: E402
 from util.lbp import LBP  # noqa: E402
 
 PATHS = {'fp32': [], 'fast': ['--amp', 'bf16', '--channels_last'], 'fp16': ['--amp', 'fp16', '--channels_last'],
@@ -50,6 +51,8 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=3)
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--lbp_batch', type=int, default=16, help='batch of 256×512 images for the LBP timing (0: skip)')
+    p.add_argument('--dense_label_convs', action='store_true',
+                   help='run the label-map convolutions on the one-hot map instead of as lookups (for comparison)')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     args = p.parse_args(argv)
     for field, known in (('models', MODELS), ('paths', PATHS)):
@@ -149,6 +152,8 @@ def peak_memory_mb(device):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.dense_label_convs:
+        LabelConv2d.min_pixels = float('inf')  # every LabelConv2d falls back to the conv of the one-hot map
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'
     runs = [bench(args, m, p) for m in args.models for p in args.paths]
@@ -166,7 +171,7 @@ def table(r):
     n, h, w = r['runs'][0]['size']
     c = r['config']
     rows = [f"{c['dataset']}: {h}×{w}, {r['runs'][0]['semantic_nc']} label channels, batch {n}, ngf {c['ngf']}, "
-            f"nhidden {c['nhidden']}, on {r['device']}", '',
+            f"nhidden {c['nhidden']}, label convs {'dense' if c['dense_label_convs'] else 'lookup'}, on {r['device']}", '',
             '| model | path | s/iter | train img/s | inference img/s | GFLOP/iter | GFLOP/s | × fp32 SPADE |',
             '| --- | --- | --- | --- | --- | --- | --- | --- |']
     fmt = lambda v, spec: '–' if v is None else format(v, spec)
