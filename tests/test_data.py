@@ -15,6 +15,7 @@ from data.base_dataset import get_params, sample_generator, transform_image, tra
 from data.demo_scenes import make_demo
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
+from conftest import NO_CHECKPOINTS
 from util.errors import UserError
 
 
@@ -26,9 +27,7 @@ AS_IS = ('--preprocess_mode', 'crop', '--crop_size', 64, '--aspect_ratio', 64 / 
 
 def parse(*args, train=True):
     options = TrainOptions() if train else TestOptions()
-    # No checkpoint there: test options would default to a trained experiment's (say checkpoints/demo).
-    nowhere = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'no_checkpoints')
-    return options.parse(['--gpu_ids', '-1', '--nThreads', '0', '--checkpoints_dir', nowhere, *map(str, args)])
+    return options.parse(['--gpu_ids', '-1', '--nThreads', '0', '--checkpoints_dir', NO_CHECKPOINTS, *map(str, args)])
 
 
 def build(*args, train=True):
@@ -38,15 +37,6 @@ def build(*args, train=True):
 
 def raw(path):
     return np.asarray(Image.open(path)).astype(np.int64)
-
-
-@pytest.fixture(scope='module')
-def demo_roots(tmp_path_factory):
-    base = tmp_path_factory.mktemp('demo')
-    sizes = {'cityscapes': (64, 32), 'ade20k': (32, 32), 'coco': (32, 32)}
-    for fmt, (w, h) in sizes.items():
-        make_demo(str(base / fmt), fmt, num_train=6, num_val=2, width=w, height=h, seed=1)
-    return base
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 """LabelConv2d (the conv of the one-hot label map, by lookup from the ids) against F.conv2d."""
-import copy
 
 import pytest
 import torch

@@ -9,37 +9,16 @@ from models.networks.normalization import MFADE, SPADE
 from models.networks.vgg import VGG19, load_vgg19
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
-from options.train_options import TrainOptions
+from conftest import NO_CHECKPOINTS, random_batch, tiny_opt, train_opt
 from util.errors import UserError
 from util.lbp import lbp_hard
 
 HERE = os.path.dirname(__file__)
-SMALL = ['--ngf', '4', '--ndf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1', '--batchSize', '1',
-         '--no_vgg_loss', '--checkpoints_dir', '/nonexistent']
 DATASETS = {  # option set -> (H, W, label values incl. don't care, has instances)
     'cityscapes': ([], (256, 512), 35, True),
     'ade20k': (['--load_size', '256'], (256, 256), 151, False),
     'coco': (['--load_size', '256'], (256, 256), 183, True),
 }
-
-
-def train_opt(*args):
-    return TrainOptions().parse(list(args) + SMALL)
-
-
-def tiny_opt(*args):
-    """64×32 images with 8 labels + don't care + instance edges: the fast option set."""
-    return train_opt('--dataset_mode', 'cityscapes', '--label_nc', '8', '--contain_dontcare_label',
-                     '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', *args)
-
-
-def batch(opt, n=1, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    h, w = round(opt.crop_size / opt.aspect_ratio), opt.crop_size
-    values = opt.label_nc + int(opt.contain_dontcare_label)
-    return {'label': torch.randint(0, values, (n, 1, h, w), generator=g),
-            'instance': torch.tensor(0) if opt.no_instance else torch.randint(0, 3, (n, 1, h, w), generator=g),
-            'image': torch.rand(n, 3, h, w, generator=g) * 2 - 1, 'path': ['x.png'] * n}
 
 
 def grads(net):
@@ -81,7 +60,7 @@ def test_d_l_sees_a_real_photo_alike_as_real_and_as_fake(monkeypatch):
     from skimage import data as photos
     opt = tiny_opt()
     model = Pix2PixModel(opt)
-    data = batch(opt, 2)
+    data = random_batch(opt, 2)
     crops = [photos.astronaut()[100:132, 150:214], photos.coffee()[300:332, 200:264]]
     data['image'] = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 127.5 - 1
     monkeypatch.setattr(model, 'generate_fake', lambda s, real, compute_kld=False: (
@@ -106,12 +85,6 @@ def test_lbp_variant_reaches_the_model():
     assert tiny_opt().lbp_variant == 'classic'
 
 
-def test_cityscapes_defaults_are_spades():
-    opt = TrainOptions().parse(['--dataset_mode', 'cityscapes', '--gpu_ids', '-1', '--checkpoints_dir', '/nonexistent'])
-    assert (opt.num_upsampling_layers, opt.batchSize, opt.crop_size, opt.aspect_ratio) == ('more', 16, 512, 2.0)
-    assert Pix2PixModel(train_opt('--dataset_mode', 'cityscapes', '--ngf', '1', '--ngf_lbp', '1')).nets['G'].latent == (4, 8)
-
-
 def test_vgg_sees_the_raw_generator_output():
     # As SPADE: no ImageNet normalisation between G's [-1, 1] output and VGG19.
     vgg = VGG19()
@@ -122,7 +95,7 @@ def test_vgg_sees_the_raw_generator_output():
 def test_mode_names_call_the_methods():
     opt = tiny_opt()
     model = Pix2PixModel(opt).eval()  # (in train mode batch norm and spectral norm update state)
-    data = batch(opt)
+    data = random_batch(opt)
     torch.manual_seed(1)
     a = model(data, 'inference')
     torch.manual_seed(1)
@@ -135,7 +108,7 @@ def test_mode_names_call_the_methods():
 def test_generator_loss_reaches_generators_only():
     opt = tiny_opt('--use_vae')
     model = Pix2PixModel(opt)
-    losses, fake = model(batch(opt, 2), 'generator')
+    losses, fake = model(random_batch(opt, 2), 'generator')
     assert {'GAN', 'GAN_Feat', 'KLD', 'LBP_L1', 'LBP_GAN', 'LBP_GAN_Feat'} <= set(losses)
     sum(losses.values()).backward()
     for name in ('G', 'GL', 'E'):
@@ -149,7 +122,7 @@ def test_generator_loss_reaches_generators_only():
 def test_discriminator_loss_reaches_discriminators_only():
     opt = tiny_opt()
     model = Pix2PixModel(opt)
-    losses = model(batch(opt, 2), 'discriminator')
+    losses = model(random_batch(opt, 2), 'discriminator')
     assert set(losses) == {'D_Fake', 'D_real', 'DL_Fake', 'DL_real'}
     sum(losses.values()).backward()
     for name in ('D', 'DL'):
@@ -166,7 +139,7 @@ def test_output_shapes_per_dataset(dataset):
     assert (round(opt.crop_size / opt.aspect_ratio), opt.crop_size) == (h, w)
     assert opt.semantic_nc == values + int(instances)
     model = Pix2PixModel(opt)
-    data = batch(opt)
+    data = random_batch(opt)
     assert model.nets['GL'].stem[0].in_channels == opt.semantic_nc
     losses, fake = model(data, 'generator')
     assert fake['synthesized_image'].shape == (1, 3, h, w)
@@ -180,7 +153,7 @@ def test_spade_baseline_has_no_lbp_parts():
     assert opt.norm_G == 'spectralspadesyncbatch3x3'
     model = Pix2PixModel(opt)
     assert set(model.networks()) == {'G', 'D'}
-    data = batch(opt)
+    data = random_batch(opt)
     losses, fake = model(data, 'generator')
     assert set(losses) == {'GAN', 'GAN_Feat'}
     assert fake['synthesized_lbp'] is None
@@ -191,19 +164,19 @@ def test_spade_baseline_has_no_lbp_parts():
 def test_every_loss_term_can_be_switched_off():
     opt = tiny_opt('--no_ganFeat_loss',
                     '--no_lbp_loss', '--no_lbp_ganFeat_loss', '--lambda_gan', '0', '--lambda_lbp_gan', '2')
-    losses, _ = Pix2PixModel(opt)(batch(opt), 'generator')
+    losses, _ = Pix2PixModel(opt)(random_batch(opt), 'generator')
     assert set(losses) == {'LBP_GAN'}
     opt = tiny_opt('--no_lbp_D')
     model = Pix2PixModel(opt)
     assert 'DL' not in model.networks()
-    assert set(model(batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
+    assert set(model(random_batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
 
 
 def test_loss_weights_scale_the_terms():
     def losses(*extra):
         torch.manual_seed(0)
         opt = tiny_opt(*extra)
-        return Pix2PixModel(opt)(batch(opt), 'generator')[0]
+        return Pix2PixModel(opt)(random_batch(opt), 'generator')[0]
     base, scaled = losses(), losses('--lambda_lbp', '20', '--lambda_feat', '5')
     assert torch.allclose(scaled['LBP_L1'], 2 * base['LBP_L1'])
     assert torch.allclose(scaled['GAN_Feat'], 0.5 * base['GAN_Feat'])
@@ -213,23 +186,23 @@ def test_lbp_generator_ablation_uses_spade_on_label_and_lbp():
     opt = tiny_opt('--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D')
     model = Pix2PixModel(opt)
     assert model.nets['G'].head_0.norm_0.branch.mlp_shared[0].in_channels == opt.semantic_nc + 1
-    assert set(model(batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
+    assert set(model(random_batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
 
 
 def test_pix2pixhd_generator_runs():
     opt = tiny_opt('--netG', 'pix2pixhd')
-    losses, fake = Pix2PixModel(opt)(batch(opt), 'generator')
+    losses, fake = Pix2PixModel(opt)(random_batch(opt), 'generator')
     assert fake['synthesized_image'].shape == (1, 3, 32, 64) and fake['synthesized_lbp'] is None
 
 
 def test_inference_and_encoder_modes():
-    opt = TestOptions().parse(['--checkpoints_dir', '/nonexistent', '--dataset_mode', 'cityscapes', '--label_nc', '8',
+    opt = TestOptions().parse(['--checkpoints_dir', NO_CHECKPOINTS, '--dataset_mode', 'cityscapes', '--label_nc', '8',
                                '--crop_size', '64', '--use_vae',
                                '--num_upsampling_layers', 'normal',
                                '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
     model = Pix2PixModel(opt).eval()
     assert set(model.networks()) == {'G', 'GL', 'E'}
-    data = batch(opt, 2)
+    data = random_batch(opt, 2)
     a, b = model(data, 'inference'), model(data, 'inference')
     assert a['synthesized_image'].shape == (2, 3, 32, 64)
     assert not torch.equal(a['synthesized_image'], b['synthesized_image'])  # a new style each time
@@ -278,25 +251,6 @@ def test_missing_vgg_weights_say_where_and_how_to_turn_off(tmp_path, monkeypatch
         load_vgg19(str(tmp_path / 'bad.pth'))
 
 
-def test_options_are_saved_as_text_and_json(tmp_path):
-    import json
-    opt = TrainOptions().parse(['--dataset_mode', 'coco', '--checkpoints_dir', str(tmp_path), '--name', 'x',
-                                '--ngf', '16', '--gpu_ids', '-1'], save=True)
-    saved = json.loads((tmp_path / 'x' / 'opt.json').read_text())
-    assert saved['ngf'] == 16 and saved['label_nc'] == 182 and saved['netG'] == 'ulbp'
-    assert 'ngf: 16\t[default: 64]' in (tmp_path / 'x' / 'opt.txt').read_text()
-    assert opt.device == torch.device('cpu')
-
-
-def test_bad_options_are_clear_errors():
-    with pytest.raises(UserError, match='--netG foo'):
-        train_opt('--dataset_mode', 'coco', '--netG', 'foo')
-    with pytest.raises(UserError, match='--crop_size 100'):
-        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--crop_size', '100', '--load_size', '100'))
-    with pytest.raises(UserError, match='--norm_G spectralmfadesyncbatch3x3'):
-        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3'))
-
-
 def run_both_steps(opt, data, amp):
     """(synthesized image, {parameter: gradient}) of one G step and one D step from a fixed init."""
     torch.manual_seed(0)
@@ -314,7 +268,7 @@ def test_label_lookups_equal_the_one_hot_convolutions_in_the_whole_model(monkeyp
     # one-hot map; the don't-care and instance-edge channels included.
     from models.networks.label_conv import LabelConv2d
     opt = tiny_opt()
-    data = batch(opt, 2)
+    data = random_batch(opt, 2)
     runs = {}
     for path, min_pixels in (('lookup', 0), ('dense', 10 ** 12)):
         monkeypatch.setattr(LabelConv2d, 'min_pixels', min_pixels)

@@ -16,7 +16,6 @@ from PIL import Image
 import train
 import util.checkpoint as ckpt
 from options.test_options import TestOptions
-from data.demo_scenes import make_demo
 from util.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,11 +25,9 @@ test_script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(test_script)
 
 
-@pytest.fixture(scope='module')
-def dataroot(tmp_path_factory):
-    root = tmp_path_factory.mktemp('city')
-    make_demo(str(root), 'cityscapes', num_train=6, num_val=2, width=128, height=64, seed=3)
-    return str(root)
+@pytest.fixture
+def dataroot(demo_city):
+    return demo_city
 
 
 def tiny(dataroot, ckdir, name='run', *extra):

@@ -1,0 +1,44 @@
+"""Options: SPADE's names and per-dataset defaults, the files they are saved to, clear errors."""
+import json
+
+import pytest
+import torch
+
+from conftest import NO_CHECKPOINTS, tiny_opt, train_opt
+from models.pix2pix_model import Pix2PixModel
+from options.train_options import TrainOptions
+from util.errors import UserError
+
+
+def test_options_are_saved_as_text_and_json(tmp_path):
+    opt = TrainOptions().parse(['--dataset_mode', 'coco', '--checkpoints_dir', str(tmp_path), '--name', 'x',
+                                '--ngf', '16', '--gpu_ids', '-1'], save=True)
+    saved = json.loads((tmp_path / 'x' / 'opt.json').read_text())
+    assert saved['ngf'] == 16 and saved['label_nc'] == 182 and saved['netG'] == 'ulbp'
+    assert 'ngf: 16\t[default: 64]' in (tmp_path / 'x' / 'opt.txt').read_text()
+    assert opt.device == torch.device('cpu')
+
+
+def test_bad_options_are_clear_errors():
+    with pytest.raises(UserError, match='--netG foo'):
+        train_opt('--dataset_mode', 'coco', '--netG', 'foo')
+    with pytest.raises(UserError, match='--crop_size 100'):
+        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--crop_size', '100', '--load_size', '100'))
+    with pytest.raises(UserError, match='--norm_G spectralmfadesyncbatch3x3'):
+        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3'))
+
+
+def test_cityscapes_defaults_are_spades():
+    opt = TrainOptions().parse(['--dataset_mode', 'cityscapes', '--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS])
+    assert (opt.num_upsampling_layers, opt.batchSize, opt.crop_size, opt.aspect_ratio) == ('more', 16, 512, 2.0)
+    assert Pix2PixModel(train_opt('--dataset_mode', 'cityscapes', '--ngf', '1', '--ngf_lbp', '1')).nets['G'].latent == (4, 8)
+
+
+def test_lbp_options_are_checked():
+    assert (tiny_opt().lbp_variant, tiny_opt().lbp_temperature) == ('classic', 0.08)
+    with pytest.raises(UserError, match='--lbp_temperature 0.0'):
+        tiny_opt('--lbp_temperature', '0')
+    with pytest.raises(UserError, match='--nhidden_lbp -1'):
+        tiny_opt('--nhidden_lbp', '-1')
+    with pytest.raises(SystemExit):  # argparse's own one-line message: invalid choice
+        tiny_opt('--lbp_variant', 'uniform')
