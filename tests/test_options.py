@@ -42,3 +42,15 @@ def test_lbp_options_are_checked():
         tiny_opt('--nhidden_lbp', '-1')
     with pytest.raises(SystemExit):  # argparse's own one-line message: invalid choice
         tiny_opt('--lbp_variant', 'uniform')
+
+
+def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, capsys):
+    import data.demo_dataset as demo
+    args = ['--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS]
+    monkeypatch.setattr(demo, 'cpu_has_bf16', lambda: True)
+    opt = TrainOptions().parse(args)
+    assert (opt.amp, opt.channels_last) == ('bf16', True) and '--amp bf16' in capsys.readouterr().out
+    assert TrainOptions().parse(args + ['--amp', 'none']).amp == 'none'  # an explicit choice wins
+    assert TrainOptions().parse(args + ['--dataset_mode', 'coco']).amp == 'none'  # the demo's default only
+    monkeypatch.setattr(demo, 'cpu_has_bf16', lambda: False)
+    assert TrainOptions().parse(args).amp == 'none'
