@@ -25,7 +25,7 @@ test_script = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(test_script)
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def dataroot(demo_city):
     return demo_city
 
