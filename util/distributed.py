@@ -55,7 +55,7 @@ def wrap_networks(model, opt):
         if opt.channels_last:
             net = net.to(memory_format=torch.channels_last)
         if opt.compile:
-            net = torch.compile(net)
+            net = torch.compile(net, dynamic=False)  # fixed shapes: symbolic ones trip inductor on D
         if world_size() > 1:
             net = DDP(net, device_ids=[opt.device.index] if opt.device.type == 'cuda' else None)
         model.nets[name] = net
