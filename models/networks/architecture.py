@@ -1,9 +1,9 @@
 """Residual blocks: the MFADE ResBlk of G_I (any adaptive norm) and pix2pixHD's."""
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 
 from .normalization import resize_conditions
+from .spectral import spectral_norm
 
 
 class MFADEResnetBlock(nn.Module):
