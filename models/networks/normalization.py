@@ -9,12 +9,13 @@ Every adaptive norm is called the same way, norm(x, segmap, lbp); `adaptive_norm
 """
 import re
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
 
 from util.errors import UserError
 from .label_conv import LabelConv2d
+from .spectral import spectral_norm
 
 NHIDDEN = 128  # default hidden width of the modulation branches, as SPADE (--nhidden)
 
@@ -68,7 +69,7 @@ class SPADE(nn.Module):
 
     def forward(self, x, segmap, lbp=None):
         gamma, beta = self.branch(segmap)
-        return self.param_free_norm(x) * (1 + gamma) + beta
+        return modulate(self.param_free_norm(x), gamma, beta)
 
 
 class ConcatSPADE(SPADE):
@@ -76,7 +77,7 @@ class ConcatSPADE(SPADE):
 
     def forward(self, x, segmap, lbp):
         gamma, beta = self.branch(segmap, lbp)
-        return self.param_free_norm(x) * (1 + gamma) + beta
+        return modulate(self.param_free_norm(x), gamma, beta)
 
 
 class MFADE(SPADE):
@@ -93,7 +94,13 @@ class MFADE(SPADE):
     def forward(self, x, segmap, lbp):
         gamma_s, beta_s = self.branch(segmap)
         gamma_o, beta_o = self.lbp_branch(lbp)
-        return self.param_free_norm(x) * (1 + gamma_s + gamma_o) + (beta_s + beta_o)
+        return modulate(self.param_free_norm(x), gamma_s.add_(gamma_o), beta_s.add_(beta_o))
+
+
+def modulate(normed, gamma, beta):
+    """normed · (1 + γ) + β with one new full-size tensor: γ and β are conv outputs that no
+    backward reads, so they are updated in place (each new map costs page faults on the CPU)."""
+    return torch.addcmul(beta, normed, gamma.add_(1))
 
 
 class ModulationBranch(nn.Module):
@@ -108,7 +115,8 @@ class ModulationBranch(nn.Module):
         super().__init__()
         pw = ks // 2
         conv = LabelConv2d if labels else nn.Conv2d
-        self.mlp_shared = nn.Sequential(conv(cond_nc, nhidden, ks, padding=pw), nn.ReLU()) if nhidden else None
+        # in place: no backward reads the conv's output (the ReLU's own backward reads its result)
+        self.mlp_shared = nn.Sequential(conv(cond_nc, nhidden, ks, padding=pw), nn.ReLU(inplace=True)) if nhidden else None
         self.mlp_gamma = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
         self.mlp_beta = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
 
