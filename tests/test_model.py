@@ -38,6 +38,46 @@ def test_mfade_with_zero_lbp_branch_is_spade_and_l_matters():
     assert not torch.allclose(mfade(x, seg, lbp), mfade(x, seg, -lbp))
 
 
+def test_adaptive_norms_follow_their_formulas_with_the_same_gradients():
+    """SPADE / MFADE fold their arithmetic into few passes (in-place on conv outputs): the
+    values and every gradient must still be those of the plain formulas."""
+    torch.manual_seed(0)
+    x, lbp = torch.randn(2, 8, 16, 16), torch.rand(2, 1, 16, 16) * 2 - 1
+    seg = torch.nn.functional.one_hot(torch.randint(0, 5, (2, 16, 16)), 5).permute(0, 3, 1, 2).float()
+    for norm in (SPADE(8, 5, 'batch'), MFADE(8, 5, 'batch')):
+        def plain():
+            gamma, beta = norm.branch(seg)
+            if isinstance(norm, MFADE):
+                gamma_o, beta_o = norm.lbp_branch(lbp)
+                gamma, beta = gamma + gamma_o, beta + beta_o
+            xn = torch.nn.functional.batch_norm(x, None, None, training=True)
+            return xn * (1 + gamma) + beta
+        outputs = []
+        for fn in (lambda: norm(x, seg, lbp), plain):
+            norm.zero_grad()
+            y = fn()
+            (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+            outputs.append((y.detach(), [p.grad.clone() for p in norm.parameters()]))
+        (ya, ga), (yb, gb) = outputs
+        torch.testing.assert_close(ya, yb)
+        assert len(ga) == len(gb) > 0
+        for a, b in zip(ga, gb):
+            torch.testing.assert_close(a, b)
+
+
+def test_losses_are_fp32_under_bf16_autocast():
+    opt = tiny_opt('--use_vae')
+    model = Pix2PixModel(opt)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        g_losses, fake = model.generator_losses(random_batch(opt, 2))
+        d_losses = model.discriminator_losses(random_batch(opt, 2))
+    assert fake['synthesized_image'].dtype == torch.bfloat16  # the networks did run in bf16
+    assert {k: v.dtype for k, v in {**g_losses, **d_losses}.items()} == \
+        {k: torch.float32 for k in {**g_losses, **d_losses}}
+    sn = model.nets['G'].head_0.conv_0.parametrizations.weight[0]
+    assert sn._u.dtype == sn._v.dtype == torch.float32
+
+
 def test_mfade_lbp_branch_without_hidden_layer():
     # --nhidden_lbp 0: γ_o and β_o are one conv each straight from L, as the paper's figure.
     opt = tiny_opt('--nhidden_lbp', '0')

@@ -12,6 +12,7 @@ class GANLoss(nn.Module):
         self.gan_mode = gan_mode
 
     def single(self, pred, target_is_real, for_discriminator):
+        pred = pred.float()  # under autocast D's output is bf16/fp16: the loss is reduced in fp32
         if self.gan_mode == 'hinge':
             if not for_discriminator:
                 return -pred.mean()
@@ -31,7 +32,7 @@ def feature_matching(fake_outputs, real_outputs):
     loss = 0
     for fake_feats, real_feats in zip(fake_outputs, real_outputs):
         for f, r in zip(fake_feats[:-1], real_feats[:-1]):
-            loss = loss + F.l1_loss(f, r.detach())
+            loss = loss + F.l1_loss(f.float(), r.detach().float())  # fp32 under autocast too
     return loss / len(fake_outputs)
 
 
@@ -50,4 +51,5 @@ class VGGLoss(nn.Module):
 
 
 def kld_loss(mu, logvar):
+    mu, logvar = mu.float(), logvar.float()
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
