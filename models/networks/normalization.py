@@ -115,8 +115,7 @@ class ModulationBranch(nn.Module):
         super().__init__()
         pw = ks // 2
         conv = LabelConv2d if labels else nn.Conv2d
-        # in place: no backward reads the conv's output (the ReLU's own backward reads its result)
-        self.mlp_shared = nn.Sequential(conv(cond_nc, nhidden, ks, padding=pw), nn.ReLU(inplace=True)) if nhidden else None
+        self.mlp_shared = nn.Sequential(conv(cond_nc, nhidden, ks, padding=pw), nn.ReLU()) if nhidden else None
         self.mlp_gamma = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
         self.mlp_beta = nn.Conv2d(nhidden or cond_nc, norm_nc, ks, padding=pw)
 
