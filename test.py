@@ -19,6 +19,7 @@ import util.checkpoint as ckpt
 import util.distributed as distributed
 from models import create_model
 from options.test_options import TestOptions
+from util.allocator import keep_freed_memory
 from util.errors import UserError, exit_on_user_error
 from util.html import HTML
 from util.images import save_png, visuals
@@ -44,6 +45,8 @@ def save_sample(web_dir, stem, pictures, label_ids):
 
 def main(args=None):
     opt = TestOptions().parse(args)
+    if opt.device.type == 'cpu':
+        keep_freed_memory()
     torch.manual_seed(opt.seed)
     model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
     distributed.wrap_networks(model, opt)  # --channels_last, --compile

@@ -20,6 +20,7 @@ import util.distributed as distributed
 from models import create_model
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
+from util.allocator import keep_freed_memory
 from util.errors import DataError, exit_on_user_error
 from util.images import visuals
 from util.visualizer import Visualizer
@@ -49,6 +50,8 @@ def main(args=None):
     rank0 = distributed.rank() == 0
     opt = TrainOptions().parse(args, save=rank0)
     distributed.init(opt.device)
+    if opt.device.type == 'cpu':
+        keep_freed_memory()
     seed_everything(opt.seed + distributed.rank())
     loader = data.create_dataloader(opt)
     model = create_model(opt).to(opt.device)

@@ -30,6 +30,7 @@ from models import create_model  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
 from models.networks.label_conv import LabelConv2d  # noqa: E402
+from util.allocator import keep_freed_memory  # noqa: E402
 from util.lbp import LBP  # noqa: E402
 
 PATHS = {'fp32': [], 'fast': ['--amp', 'bf16', '--channels_last'], 'fp16': ['--amp', 'fp16', '--channels_last'],
@@ -155,6 +156,8 @@ def main(argv=None):
     if args.dense_label_convs:
         LabelConv2d.min_pixels = float('inf')  # every LabelConv2d falls back to the conv of the one-hot map
     device = torch.device(args.device)
+    if device.type == 'cpu':
+        keep_freed_memory()  # as train.py does
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'
     runs = [bench(args, m, p) for m in args.models for p in args.paths]
     base = next((r for r in runs if r['model'] == 'spade' and r['path'] == 'fp32'), None)
