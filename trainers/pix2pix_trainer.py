@@ -25,8 +25,9 @@ class Pix2PixTrainer:
         self.scaler = torch.amp.GradScaler(self.device_type, enabled=opt.amp == 'fp16')
         self.lr = opt.lr
         lr_g, lr_d, betas = self.rates(opt.lr)
-        self.optimizer_G = torch.optim.Adam(model.generator_parameters(), lr=lr_g, betas=betas)
-        self.optimizer_D = torch.optim.Adam(model.discriminator_parameters(), lr=lr_d, betas=betas)
+        # fused: one kernel per parameter instead of ~8 elementwise passes (CPU and CUDA alike)
+        self.optimizer_G = torch.optim.Adam(model.generator_parameters(), lr=lr_g, betas=betas, fused=True)
+        self.optimizer_D = torch.optim.Adam(model.discriminator_parameters(), lr=lr_d, betas=betas, fused=True)
         self.iteration = 0
         self.g_losses, self.d_losses, self.generated = {}, {}, None
 
