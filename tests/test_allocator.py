@@ -12,10 +12,16 @@ import resource, sys, torch
 from util.allocator import keep_freed_memory
 print(keep_freed_memory() if sys.argv[1] == 'tuned' else 'plain')
 faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-torch.empty(2 ** 24).fill_(1)  # a 64 MiB map, freed at once
-before = faults()
-torch.empty(2 ** 24).fill_(1)  # the next one of the same size
-print(faults() - before)
+per_step = []
+for step in range(12):  # maps of 32, 16 and 64 MiB, as a training step frees and makes them
+    before = faults()
+    a = torch.empty(2 ** 23).fill_(1)
+    b = torch.empty(2 ** 22 + 999).fill_(1)
+    del a
+    c = torch.empty(2 ** 24).fill_(1)
+    del b, c
+    per_step.append(faults() - before)
+print(sum(per_step[-6:]))
 """
 
 
@@ -26,7 +32,9 @@ def probe(mode):
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='glibc only')
-def test_a_freed_64_mib_map_is_reused_without_page_faults():
+def test_freed_maps_are_reused_without_page_faults():
+    # Once the heap has grown to the step's peak, later steps fault no page in. (Untuned, glibc
+    # maps and unmaps each of these blocks: about 28,700 faults per step on the project's VM.)
     status, faults = probe('tuned')
     assert status == 'True'
-    assert faults < 200  # 64 MiB of fresh 4 KiB pages would be 16384 faults
+    assert faults < 1000
