@@ -54,6 +54,8 @@ def parse_args(argv=None):
     p.add_argument('--lbp_batch', type=int, default=16, help='batch of 256×512 images for the LBP timing (0: skip)')
     p.add_argument('--dense_label_convs', action='store_true',
                    help='run the label-map convolutions on the one-hot map instead of as lookups (for comparison)')
+    p.add_argument('--profile', action='store_true',
+                   help="profile one more iteration: the convolutions' share of the time and the top operators")
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     args = p.parse_args(argv)
     for field, known in (('models', MODELS), ('paths', PATHS)):
@@ -120,7 +122,28 @@ def bench(args, netG, path):
            'gflop_per_iter': flops / 1e9 if flops else None, 'gflop_per_s': flops / 1e9 / train if flops else None}
     if opt.compile:
         out['warmup_seconds'] = warm  # compiling happens in the warmup iterations
+    if args.profile:
+        out['profile'] = profile(step, opt.device)
     return out
+
+
+CONV_OPS = ('aten::mkldnn_convolution', 'aten::convolution_backward', 'aten::_slow_conv2d_forward',
+            'aten::_slow_conv2d_backward', 'aten::cudnn_convolution', 'aten::_convolution_backward')
+
+
+def profile(fn, device):
+    """One call of fn under torch.profiler -> the convolutions' share of the operators' own time
+    and the 5 operators with the most own time (CPU time, or CUDA kernel time on a GPU)."""
+    from torch.profiler import ProfilerActivity
+    cuda = device.type == 'cuda'
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with torch.profiler.profile(activities=acts) as prof:
+        seconds(fn, device)
+    own = {e.key: (e.self_device_time_total if cuda else e.self_cpu_time_total) for e in prof.key_averages()}
+    total = sum(own.values())
+    top = sorted(own.items(), key=lambda kv: -kv[1])[:5]
+    return {'conv_share': sum(own.get(k, 0) for k in CONV_OPS) / total,
+            'top_ops': {k: v / total for k, v in top}}
 
 
 def photo(n, device):
@@ -183,6 +206,11 @@ def table(r):
         rows.append(f"| {MODELS[x['model']]} | {path} | {x['seconds_per_iter']:.3f} | {x['train_images_per_s']:.2f} | "
                     f"{x['inference_images_per_s']:.2f} | {fmt(x['gflop_per_iter'], '.1f')} | "
                     f"{fmt(x['gflop_per_s'], '.0f')} | {fmt(x['ratio_to_fp32_spade'], '.2f')} |")
+    for x in r['runs']:
+        if 'profile' in x:
+            p = x['profile']
+            rows.append(f"profile, {MODELS[x['model']]} {x['path']}: convolutions {100 * p['conv_share']:.0f} %; top: " +
+                        ', '.join(f'{k} {100 * v:.0f} %' for k, v in p['top_ops'].items()))
     if 'lbp' in r:
         rows.append('\nLBP (classic), 256×512 photo, ms/image: ' +
                     ', '.join(f'{k[:-13]} {v:.2f}' if isinstance(v, float) else f'{k}: {v}' for k, v in r['lbp'].items()))

@@ -33,3 +33,13 @@ def test_benchmark_refuses_unknown_path():
     run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), '--paths', 'fp8'],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and '--paths fp8' in run.stderr
+
+
+def test_benchmark_profile_reports_the_convolutions_share(capsys):
+    sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+    import benchmark
+    r = benchmark.main(TINY + ['--models', 'spade', '--paths', 'fp32', '--profile'])
+    p = r['runs'][0]['profile']
+    assert 0 < p['conv_share'] < 1
+    assert len(p['top_ops']) == 5 and 0 < sum(p['top_ops'].values()) <= 1 + 1e-9
+    assert json.loads(capsys.readouterr().out)['runs'][0]['profile'] == p  # --json prints it too
