@@ -103,6 +103,8 @@ def median_seconds(fn, iters, warmup, device):
 def bench(args, netG, path):
     torch.manual_seed(0)
     opt = options(args, netG, path)
+    if opt.compile:
+        torch._dynamo.reset()  # each run compiles from scratch: its warm-up is its own
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     distributed.wrap_networks(model, opt)
