@@ -45,8 +45,7 @@ def save_sample(web_dir, stem, pictures, label_ids):
 
 def main(args=None):
     opt = TestOptions().parse(args)
-    if opt.device.type == 'cpu':
-        keep_freed_memory()
+    keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
     model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
     distributed.wrap_networks(model, opt)  # --channels_last, --compile

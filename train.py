@@ -50,8 +50,7 @@ def main(args=None):
     rank0 = distributed.rank() == 0
     opt = TrainOptions().parse(args, save=rank0)
     distributed.init(opt.device)
-    if opt.device.type == 'cpu':
-        keep_freed_memory()
+    keep_freed_memory(opt.device)
     seed_everything(opt.seed + distributed.rank())
     loader = data.create_dataloader(opt)
     model = create_model(opt).to(opt.device)

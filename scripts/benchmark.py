@@ -104,7 +104,7 @@ def bench(args, netG, path):
     torch.manual_seed(0)
     opt = options(args, netG, path)
     if opt.compile:
-        torch._dynamo.reset()  # each run compiles from scratch: its warm-up is its own
+        torch.compiler.reset()  # each run compiles from scratch: its warm-up is its own
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     distributed.wrap_networks(model, opt)
@@ -181,8 +181,7 @@ def main(argv=None):
     if args.dense_label_convs:
         LabelConv2d.min_pixels = float('inf')  # every LabelConv2d falls back to the conv of the one-hot map
     device = torch.device(args.device)
-    if device.type == 'cpu':
-        keep_freed_memory()  # as train.py does
+    keep_freed_memory(device)  # as train.py does
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'
     runs = [bench(args, m, p) for m in args.models for p in args.paths]
     base = next((r for r in runs if r['model'] == 'spade' and r['path'] == 'fp32'), None)

@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = """
 import resource, sys, torch
 from util.allocator import keep_freed_memory
-print(keep_freed_memory() if sys.argv[1] == 'tuned' else 'plain')
+print(keep_freed_memory(torch.device('cpu')) if sys.argv[1] == 'tuned' else 'plain')
 faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 per_step = []
 for step in range(12):  # maps of 32, 16 and 64 MiB, as a training step frees and makes them
@@ -38,3 +38,9 @@ def test_freed_maps_are_reused_without_page_faults():
     status, faults = probe('tuned')
     assert status == 'True'
     assert faults < 1000
+
+
+def test_an_accelerator_run_leaves_the_allocator_alone():
+    import torch
+    from util.allocator import keep_freed_memory
+    assert keep_freed_memory(torch.device('cuda', 0)) is False

@@ -15,9 +15,10 @@ import sys
 _M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4  # mallopt parameters, <malloc.h>
 
 
-def keep_freed_memory():
-    """Tune glibc's malloc as above; False (and no change) where there is no glibc."""
-    if not sys.platform.startswith('linux'):
+def keep_freed_memory(device):
+    """Tune glibc's malloc as above when the networks run on the CPU (device: torch.device);
+    False (and no change) on an accelerator or where there is no glibc."""
+    if device.type != 'cpu' or not sys.platform.startswith('linux'):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
