@@ -4,21 +4,14 @@ import json
 import os
 import sys
 
-import torch
 
 from evaluation import protocol, results
 from evaluation.inception import load_fid_inception
 from evaluation.scoring import score_folder
 from evaluation.segmentation import label_space
 from evaluation.segmenters import build_segmenter
+from options.base_options import parse_gpu_ids, resolve_device
 from util.errors import UserError
-
-
-def pick_device(gpu_ids):
-    ids = [int(i) for i in str(gpu_ids).split(',') if i.strip()]
-    if ids and ids[0] >= 0 and torch.cuda.is_available():
-        return torch.device('cuda', ids[0])
-    return torch.device('cpu')
 
 
 def load_or_skip(what, loader, allow_missing, notes, key):
@@ -60,7 +53,7 @@ def evaluate(cfg):
     images_dir = os.path.join(run_dir, 'images')
     stems = results.list_stems(images_dir)
     notes = {}
-    nets = load_networks(cfg, pick_device(cfg.gpu_ids), notes)
+    nets = load_networks(cfg, resolve_device(parse_gpu_ids(cfg.gpu_ids)), notes)
     metrics = {'name': cfg.name, 'phase': cfg.phase, 'which_epoch': cfg.which_epoch,
                'dataset_mode': cfg.dataset_mode, 'num_images': len(stems),
                **score_folder(cfg, images_dir, stems, nets, notes)}

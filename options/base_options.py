@@ -143,13 +143,22 @@ class BaseOptions:
         opt = self.gather_options(args)
         opt.is_train = self.is_train
         opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
-        opt.gpu_ids = [int(i) for i in str(opt.gpu_ids).split(',') if i.strip() and int(i) >= 0]
+        opt.gpu_ids = parse_gpu_ids(opt.gpu_ids)
         opt.device = resolve_device(opt.gpu_ids)
         check(opt)
         if save:
             self.save(opt)
         self.opt = opt
         return opt
+
+
+def parse_gpu_ids(text):
+    """'0,1' -> [0, 1]; negative ids ('-1') mean the CPU and are dropped."""
+    try:
+        ids = [int(i) for i in str(text).split(',') if i.strip()]
+    except ValueError:
+        raise UserError(f"--gpu_ids {text}: comma-separated GPU numbers, e.g. 0 or 0,1 (-1 for the CPU)") from None
+    return [i for i in ids if i >= 0]
 
 
 def resolve_device(gpu_ids):
@@ -170,6 +179,11 @@ def check(opt):
         raise UserError(f"--crop_size {opt.crop_size}: must be at least 16")
     if opt.netG not in ('ulbp', 'spade', 'pix2pixhd'):
         raise UserError(f"--netG {opt.netG}: choose ulbp, spade or pix2pixhd")
+    if opt.aspect_ratio <= 0 or round(opt.crop_size / opt.aspect_ratio) < 1:
+        raise UserError(f"--aspect_ratio {opt.aspect_ratio}: width / height must be > 0 and leave a height of "
+                        f"at least 1 pixel at --crop_size {opt.crop_size}")
+    if opt.nhidden < 1:
+        raise UserError(f"--nhidden {opt.nhidden}: must be at least 1 (the label branch's hidden width)")
     if opt.lbp_temperature <= 0:
         raise UserError(f"--lbp_temperature {opt.lbp_temperature}: must be > 0 (gray levels)")
     if opt.nhidden_lbp is not None and opt.nhidden_lbp < 0:

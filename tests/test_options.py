@@ -28,6 +28,17 @@ def test_bad_options_are_clear_errors():
         Pix2PixModel(train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3'))
 
 
+def test_gpu_ids_aspect_ratio_and_nhidden_are_checked():
+    assert tiny_opt('--gpu_ids', '-1').gpu_ids == [] and tiny_opt('--gpu_ids', '-1').device.type == 'cpu'
+    with pytest.raises(UserError, match='--gpu_ids abc: comma-separated GPU numbers'):
+        tiny_opt('--gpu_ids', 'abc')
+    for ratio in ('0', '-2', '200'):  # 200: a 64-pixel crop would leave a height of 0.32 -> 0 rows
+        with pytest.raises(UserError, match=f'--aspect_ratio {float(ratio)}'):
+            tiny_opt('--aspect_ratio', ratio)
+    with pytest.raises(UserError, match='--nhidden 0: must be at least 1'):
+        tiny_opt('--nhidden', '0')
+
+
 def test_cityscapes_defaults_are_spades():
     opt = TrainOptions().parse(['--dataset_mode', 'cityscapes', '--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS])
     assert (opt.num_upsampling_layers, opt.batchSize, opt.crop_size, opt.aspect_ratio) == ('more', 16, 512, 2.0)
