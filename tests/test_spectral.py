@@ -84,3 +84,14 @@ def test_bf16_autocast_channels_last_is_within_bf16_of_fp32(case):
     assert ours.parametrizations.weight[0]._u.dtype == torch.float32
     torch.testing.assert_close(ours.parametrizations.weight[0]._u, ref.parametrizations.weight[0]._u,
                                rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('kwargs', [{'groups': 2}, {'dilation': 2}, {'padding_mode': 'reflect'}, {'padding': 'same'}])
+def test_convs_with_other_options_keep_torchs_forward(kwargs):
+    torch.manual_seed(0)
+    ref = parametrizations.spectral_norm(nn.Conv2d(4, 8, 3, **{'padding': 1, **kwargs}))
+    torch.manual_seed(0)
+    ours = spectral_norm(nn.Conv2d(4, 8, 3, **{'padding': 1, **kwargs}))
+    assert not isinstance(ours, SpectralConv2d)
+    x = torch.randn(1, 4, 9, 9)
+    torch.testing.assert_close(ours(x), ref(x))

@@ -17,9 +17,11 @@ from torch.nn.utils import parametrizations
 
 
 def spectral_norm(module):
-    """torch's spectral-norm parametrization; an nn.Conv2d also gets SpectralConv2d's forward
+    """torch's spectral-norm parametrization; a plain nn.Conv2d (no groups, dilation or padding
+    mode, which SpectralConv2d's forward does not pass on) also gets SpectralConv2d's forward
     (only the forward differs: parameters, buffers and their initialisation are torch's)."""
-    if type(module) is nn.Conv2d:
+    if (type(module) is nn.Conv2d and module.groups == 1 and module.dilation == (1, 1)
+            and module.padding_mode == 'zeros' and not isinstance(module.padding, str)):
         module.__class__ = SpectralConv2d
     return parametrizations.spectral_norm(module)
 
