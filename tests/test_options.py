@@ -31,7 +31,7 @@ def test_bad_options_are_clear_errors():
 def test_gpu_ids_aspect_ratio_and_nhidden_are_checked():
     assert tiny_opt('--gpu_ids', '-1').gpu_ids == [] and tiny_opt('--gpu_ids', '-1').device.type == 'cpu'
     with pytest.raises(UserError, match='--gpu_ids abc: comma-separated GPU numbers'):
-        tiny_opt('--gpu_ids', 'abc')
+        TrainOptions().parse(['--gpu_ids', 'abc'])  # (tiny_opt's own --gpu_ids -1 would win)
     for ratio in ('0', '-2', '200'):  # 200: a 64-pixel crop would leave a height of 0.32 -> 0 rows
         with pytest.raises(UserError, match=f'--aspect_ratio {float(ratio)}'):
             tiny_opt('--aspect_ratio', ratio)
