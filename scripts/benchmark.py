@@ -31,6 +31,7 @@ from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
 from models.networks.label_conv import LabelConv2d  # noqa: E402
 from util.allocator import keep_freed_memory  # noqa: E402
+from util.errors import exit_on_user_error  # noqa: E402
 from util.lbp import LBP  # noqa: E402
 
 PATHS = {'fp32': [], 'fast': ['--amp', 'bf16', '--channels_last'], 'fp16': ['--amp', 'fp16', '--channels_last'],
@@ -58,6 +59,14 @@ def parse_args(argv=None):
                    help="profile one more iteration: the convolutions' share of the time and the top operators")
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
     args = p.parse_args(argv)
+    for name, value, least in (('iters', args.iters, 1), ('warmup', args.warmup, 0), ('lbp_batch', args.lbp_batch, 0),
+                               ('batchSize', args.batchSize, 1)):
+        if value < least:
+            p.error(f"--{name} {value}: must be at least {least}")
+    if args.size and min(args.size) < 1:
+        p.error(f"--size {' '.join(map(str, args.size))}: both sides must be at least 1")
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        p.error("--device cuda: no CUDA device here; use --device cpu")
     for field, known in (('models', MODELS), ('paths', PATHS)):
         values = getattr(args, field).split(',')
         bad = [v for v in values if v not in known]
@@ -220,4 +229,4 @@ def table(r):
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_user_error(main)

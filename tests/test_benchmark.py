@@ -43,3 +43,21 @@ def test_benchmark_profile_reports_the_convolutions_share(capsys):
     assert 0 < p['conv_share'] < 1
     assert len(p['top_ops']) == 5 and 0 < sum(p['top_ops'].values()) <= 1 + 1e-9
     assert json.loads(capsys.readouterr().out)['runs'][0]['profile'] == p  # --json prints it too
+
+
+@pytest.mark.parametrize('args, message', [(['--size', '0', '0'], '--size 0 0: both sides'),
+                                           (['--iters', '0'], '--iters 0: must be at least 1'),
+                                           (['--lbp_batch', '-1'], '--lbp_batch -1: must be at least 0')])
+def test_benchmark_refuses_bad_numbers_in_one_line(args, message, capsys):
+    sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+    import benchmark
+    with pytest.raises(SystemExit) as exit_:
+        benchmark.parse_args(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_benchmark_reports_a_user_error_without_a_traceback():
+    run = subprocess.run([sys.executable, os.path.join(ROOT, 'scripts', 'benchmark.py'), *TINY, '--paths', 'fp16',
+                          '--device', 'cpu'], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and 'Traceback' not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == 'error: --amp fp16 needs CUDA; use --amp bf16 or none on the CPU'
