@@ -15,22 +15,15 @@ import torch
 from tqdm import tqdm
 
 import data
+import util.amp as amp
 import util.checkpoint as ckpt
 import util.distributed as distributed
 from models import create_model
 from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
-from util.errors import UserError, exit_on_user_error
+from util.errors import exit_on_user_error
 from util.html import HTML
 from util.images import save_png, visuals
-
-
-def autocast(opt):
-    """--amp for inference: the networks run in bf16/fp16 where autocast allows."""
-    if opt.amp == 'fp16' and opt.device.type != 'cuda':
-        raise UserError("--amp fp16 needs CUDA; use --amp bf16 or none on the CPU")
-    dtype = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[opt.amp]
-    return torch.autocast(opt.device.type, dtype=dtype, enabled=dtype is not None)
 
 
 def save_sample(web_dir, stem, pictures, label_ids):
@@ -49,7 +42,7 @@ def main(args=None):
     torch.manual_seed(opt.seed)
     model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
     distributed.wrap_networks(model, opt)  # --channels_last, --compile
-    precision = autocast(opt)
+    precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)
     web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
     page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')

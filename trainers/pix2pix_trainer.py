@@ -7,6 +7,7 @@ import math
 
 import torch
 
+import util.amp as amp
 from util.errors import UserError
 
 
@@ -18,11 +19,8 @@ class Pix2PixTrainer:
     def __init__(self, opt, model):
         self.opt = opt
         self.model = model
-        self.device_type = opt.device.type
-        if opt.amp == 'fp16' and self.device_type != 'cuda':
-            raise UserError("--amp fp16 needs CUDA; use --amp bf16 or none on the CPU")
-        self.amp_dtype = {'none': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}[opt.amp]
-        self.scaler = torch.amp.GradScaler(self.device_type, enabled=opt.amp == 'fp16')
+        self.autocast()  # a bad --amp fails here, before any data is read
+        self.scaler = torch.amp.GradScaler(opt.device.type, enabled=opt.amp == 'fp16')
         self.lr = opt.lr
         lr_g, lr_d, betas = self.rates(opt.lr)
         # fused: one kernel per parameter instead of ~8 elementwise passes (CPU and CUDA alike)
@@ -37,7 +35,7 @@ class Pix2PixTrainer:
         return lr / 2, lr * 2, (0.0, 0.9)
 
     def autocast(self):
-        return torch.autocast(self.device_type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+        return amp.autocast(self.opt)
 
     def step(self, optimizer, losses):
         check_finite(losses, self.iteration)
