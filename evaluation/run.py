@@ -11,14 +11,15 @@ from evaluation.scoring import score_folder
 from evaluation.segmentation import label_space
 from evaluation.segmenters import build_segmenter
 from options.base_options import parse_gpu_ids, resolve_device
-from util.errors import UserError
+from util.weights import MissingWeights
 
 
 def load_or_skip(what, loader, allow_missing, notes, key):
-    """loader() or None; a missing weight file fails unless --allow_missing, then it becomes a note."""
+    """loader() or None; a missing weight file fails unless --allow_missing, then it becomes a note
+    (a file that is there but wrong always fails)."""
     try:
         return loader()
-    except UserError as e:
+    except MissingWeights as e:
         if not allow_missing:
             raise
         notes[key] = f"n/a: weights missing ({e})"

@@ -462,6 +462,14 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     assert metrics['protocol_line'] == 'protocol: no mIoU; no FID; LBP classic'
 
 
+def test_allow_missing_does_not_hide_a_weight_file_that_is_there_but_wrong(tmp_path):
+    write_results(tmp_path)
+    broken = tmp_path / 'broken.pth'
+    broken.write_bytes(b'not a checkpoint')
+    with pytest.raises(UserError, match='broken.pth: cannot be read'):
+        run_evaluate(tmp_path, '--dataset_mode', 'demo', '--no_fid', '--seg_weights', str(broken), '--allow_missing')
+
+
 def test_table_module_prints_the_rows_evaluate_prints(tmp_path):
     write_results(tmp_path)
     metrics = run_evaluate(tmp_path, '--dataset_mode', 'demo', '--no_fid', '--no_seg')

@@ -11,6 +11,10 @@ import torch
 from util.errors import UserError
 
 
+class MissingWeights(UserError):
+    """The weight file is not there (and could not be fetched): --allow_missing may skip its metric."""
+
+
 def hub_checkpoint_path(filename):
     return os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
 
@@ -23,13 +27,13 @@ def load_published_weights(path, filename, url, what, path_option, off_hint, dow
     """
     if path:
         if not os.path.isfile(path):
-            raise UserError(f"{path_option} {path}: no such file ({what} needs {filename} from {url}); "
+            raise MissingWeights(f"{path_option} {path}: no such file ({what} needs {filename} from {url}); "
                             f"{off_hint}")
         return _load(path, what)
     cached = hub_checkpoint_path(filename)
     if not os.path.isfile(cached):
         if not download:
-            raise UserError(f"{what}: {filename} not found at {cached}; download it from {url} and put it "
+            raise MissingWeights(f"{what}: {filename} not found at {cached}; download it from {url} and put it "
                             f"there or pass {path_option} PATH; {off_hint}")
         _download(url, cached, what, path_option, off_hint)
     return _load(cached, what)
@@ -42,7 +46,7 @@ def _download(url, dest, what, path_option, off_hint):
     try:
         torch.hub.download_url_to_file(url, dest, progress=False)
     except Exception as e:  # any network failure means the same thing to the user
-        raise UserError(f"{what}: {os.path.basename(dest)} is not at {dest} and downloading {url} failed "
+        raise MissingWeights(f"{what}: {os.path.basename(dest)} is not at {dest} and downloading {url} failed "
                         f"({type(e).__name__}); download it yourself and put it there or pass "
                         f"{path_option} PATH; {off_hint}") from None
     finally:

@@ -31,7 +31,7 @@ from evaluation.segmenters.drn import DRNSeg
 from evaluation.segmenters.small import SmallUNet
 from evaluation.segmenters.upernet import UperNet
 from util.errors import UserError
-from util.weights import check_state_dict, hub_checkpoint_path, load_published_weights
+from util.weights import MissingWeights, check_state_dict, hub_checkpoint_path, load_published_weights
 
 NAMES = ('drn', 'upernet', 'deeplabv2', 'small')
 DEFAULT_FOR_DATASET = {'cityscapes': 'drn', 'ade20k': 'upernet', 'coco': 'deeplabv2',
@@ -169,7 +169,7 @@ def _small(num_classes, path):
             raise ValueError("a small segmenter with random weights needs num_classes")
         return SmallUNet(num_classes), num_classes
     if not path or not os.path.isfile(path):
-        raise UserError(f"--seg_weights {path or '(not given)'}: no small-segmenter checkpoint; train one "
+        raise MissingWeights(f"--seg_weights {path or '(not given)'}: no small-segmenter checkpoint; train one "
                         f"with `python scripts/train_segmenter.py --dataroot DIR --dataset_mode MODE "
                         f"--out checkpoints/segmenter_MODE.pth`; {OFF_HINT}")
     try:
