@@ -48,7 +48,8 @@ def seed_everything(seed):
 
 def main(args=None):
     rank0 = distributed.rank() == 0
-    opt = TrainOptions().parse(args, save=rank0)
+    options = TrainOptions()
+    opt = options.parse(args)
     distributed.init(opt.device)
     keep_freed_memory(opt.device)
     seed_everything(opt.seed + distributed.rank())
@@ -56,6 +57,8 @@ def main(args=None):
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
+    if rank0:  # only now: a resume refused for mismatched options must not overwrite the run's opt.json
+        options.save(opt)
     distributed.wrap_networks(model, opt)
     training = Training(opt, model, trainer, rank0)
     try:
