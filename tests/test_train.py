@@ -100,6 +100,21 @@ def test_mismatched_options_on_resume_are_a_clear_error(dataroot, tmp_path):
                           '--gpu_ids', '-1'])
 
 
+def test_a_refused_resume_keeps_opt_json_and_a_misfit_checkpoint_is_one_line(dataroot, tmp_path):
+    train.main(tiny(dataroot, tmp_path, 'k', '--max_iters', '1'))
+    saved = (tmp_path / 'k' / 'opt.json').read_text()
+    with pytest.raises(UserError, match=r'trained with --ngf 4 \(now 8\)'):
+        train.main(tiny(dataroot, tmp_path, 'k', '--max_iters', '2', '--continue_train', '--ngf', '8'))
+    assert (tmp_path / 'k' / 'opt.json').read_text() == saved  # so --load_from_opt_file still gives --ngf 4
+    latest = tmp_path / 'k' / 'latest.pth'
+    state = torch.load(latest, weights_only=True)
+    state['networks']['G'] = dict(list(state['networks']['G'].items())[:5])  # weights that do not fit
+    torch.save(state, latest)
+    with pytest.raises(UserError, match=r'latest.pth: its networks do not fit these options \(Missing key'):
+        test_script.main(['--dataroot', dataroot, '--checkpoints_dir', str(tmp_path), '--name', 'k',
+                          '--gpu_ids', '-1', '--nThreads', '0', '--results_dir', str(tmp_path / 'res')])
+
+
 def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_path, monkeypatch):
     train.main(tiny(dataroot, tmp_path, 'nan', '--max_iters', '1'))
     before = weights(tmp_path / 'nan' / 'latest.pth')[1]

@@ -49,7 +49,8 @@ def save(path, state):
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
-        os.remove(tmp)
+        if os.path.isfile(tmp):  # (open itself may have failed: keep that error, not a second one)
+            os.remove(tmp)
         raise
     os.replace(tmp, path)
     fsync_dir(folder)
@@ -76,22 +77,35 @@ def data_options(opt):
 
 def resume(model, trainer, opt):
     """Load opt.which_epoch into the model, trainer and RNGs -> (epoch, epoch_iter) to go on from."""
-    state = load(path_of(opt, opt.which_epoch), opt, train=True)
-    load_state(model, state)
-    trainer.load_state_dict(state['trainer'])
+    path = path_of(opt, opt.which_epoch)
+    state = load(path, opt, train=True)
+    load_state(model, state, path)
+    try:
+        trainer.load_state_dict(state['trainer'])
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise UserError(f"{path}: its optimizer state does not fit this model ({type(e).__name__}); train "
+                        f"with the options it was written with, or start afresh without --continue_train") from None
     set_rng_state(state['rng'])
     return state['epoch'], state['epoch_iter']
 
 
 def load_networks(model, opt):
     """The networks of opt.which_epoch, for inference: -> model in eval mode."""
-    load_state(model, load(path_of(opt, opt.which_epoch), opt, train=False))
+    path = path_of(opt, opt.which_epoch)
+    load_state(model, load(path, opt, train=False), path)
     return model.eval()
 
 
-def load_state(model, state):
-    for name, net in model.networks().items():
-        unwrap(net).load_state_dict(state['networks'][name])
+def load_state(model, state, path):
+    """The networks' weights from a checkpoint's state; a mismatch is one line naming the file."""
+    try:
+        for name, net in model.networks().items():
+            unwrap(net).load_state_dict(state['networks'][name])
+    except (KeyError, RuntimeError) as e:
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
+        detail = lines[1] if len(lines) > 1 else lines[0]  # torch's first line only names the module
+        raise UserError(f"{path}: its networks do not fit these options ({detail}); pass the options it was "
+                        f"trained with (e.g. --load_from_opt_file) or another --which_epoch") from None
 
 
 def read(path, opt, mmap=False):
