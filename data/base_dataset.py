@@ -167,7 +167,7 @@ def open_decoded(path, kind):
         with Image.open(path) as img:
             img.load()
             return img.copy()
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
         raise UserError(f"{path}: cannot read this {kind} ({e}); the file is empty, truncated or not an "
                         f"image: re-export it or remove it (and its pair)") from None
 

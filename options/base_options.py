@@ -182,6 +182,13 @@ def check(opt):
     if opt.aspect_ratio <= 0 or round(opt.crop_size / opt.aspect_ratio) < 1:
         raise UserError(f"--aspect_ratio {opt.aspect_ratio}: width / height must be > 0 and leave a height of "
                         f"at least 1 pixel at --crop_size {opt.crop_size}")
+    at_least = {'nThreads': 0, 'ngf': 1}
+    if opt.is_train:  # training-only options: intervals, D's width and scales
+        at_least.update({k: 1 for k in ('print_freq', 'display_freq', 'save_latest_freq', 'save_epoch_freq',
+                                        'ndf', 'num_D')})
+    for name, least in at_least.items():
+        if getattr(opt, name) < least:
+            raise UserError(f"--{name} {getattr(opt, name)}: must be at least {least}")
     if opt.nhidden < 1:
         raise UserError(f"--nhidden {opt.nhidden}: must be at least 1 (the label branch's hidden width)")
     if opt.lbp_temperature <= 0:

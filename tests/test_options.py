@@ -37,6 +37,9 @@ def test_gpu_ids_aspect_ratio_and_nhidden_are_checked():
             tiny_opt('--aspect_ratio', ratio)
     with pytest.raises(UserError, match='--nhidden 0: must be at least 1'):
         tiny_opt('--nhidden', '0')
+    for name, value in (('print_freq', '0'), ('save_epoch_freq', '0'), ('num_D', '0'), ('nThreads', '-1')):
+        with pytest.raises(UserError, match=f'--{name} {value}: must be at least'):
+            tiny_opt(f'--{name}', value)
 
 
 def test_cityscapes_defaults_are_spades():
