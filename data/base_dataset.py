@@ -161,14 +161,15 @@ def list_files(folder, suffixes, layout, recursive=False):
     return sorted(p for p in found if p.lower().endswith(suffixes) and os.path.isfile(p))
 
 
-def open_decoded(path, kind):
-    """PIL image fully decoded now, so broken files fail here with their name, not in a worker."""
+def open_decoded(path, kind, name=None):
+    """PIL image fully decoded now, so broken files fail here with their name, not in a worker.
+    path may be a file object (an upload), then `name` names it in the error."""
     try:
         with Image.open(path) as img:
             img.load()
             return img.copy()
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
-        raise UserError(f"{path}: cannot read this {kind} ({e}); the file is empty, truncated or not an "
+        raise UserError(f"{name or path}: cannot read this {kind} ({e}); the file is empty, truncated or not an "
                         f"image: re-export it or remove it (and its pair)") from None
 
 
@@ -179,7 +180,12 @@ def read_image(path):
 
 def read_label(path):
     """Label or instance map as an integer array of ids (palette indices for 'P' files)."""
-    img = open_decoded(path, 'label map')
+    return label_array(open_decoded(path, 'label map'), path)
+
+
+def label_array(img, path):
+    """A decoded label image -> integer array of ids; `path` names it in errors (data/label_maps.py
+    reads uploads with it too)."""
     arr = np.asarray(img)
     if img.mode in ('LA', 'PA'):  # ids plus an alpha channel
         arr = arr[..., 0]

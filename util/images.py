@@ -3,6 +3,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from data.palettes import colormap, label_colors  # noqa: F401 (colormap: its old home)
+
 
 def tensor2im(image):
     """3×H×W in [-1, 1] -> H×W×3 uint8; 1×H×W (an LBP map) -> H×W uint8, i.e. its codes 0..255."""
@@ -10,22 +12,10 @@ def tensor2im(image):
     return arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0)
 
 
-def colormap(n):
-    """n distinct colours: the bits of the class id spread over R, G and B (PASCAL VOC's scheme)."""
-    ids = np.arange(n)
-    cmap = np.zeros((n, 3), np.uint8)
-    for shift in range(8):
-        for channel in range(3):
-            bit = (ids >> (3 * shift + channel)) & 1
-            cmap[:, channel] |= (bit << (7 - shift)).astype(np.uint8)
-    return cmap
-
-
 def tensor2label(label, n):
     """1×H×W class ids (0..n-1, n for don't care) -> H×W×3 uint8 colours; don't care is black."""
     ids = label.detach().cpu().long().numpy()[0]
-    cmap = np.concatenate([colormap(n + 1)[1:], np.zeros((1, 3), np.uint8)])  # id 0 not black
-    return cmap[np.clip(ids, 0, n)]
+    return label_colors(n)[np.clip(ids, 0, n)]  # id 0 not black; the table lives in data/palettes.py
 
 
 def save_png(array, path):

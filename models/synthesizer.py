@@ -1,0 +1,236 @@
+"""A trained model as a function: label ids in, images (and LBP maps) out. Used by generate.py and serve.py.
+
+    from models.synthesizer import Synthesizer
+    synth = Synthesizer('checkpoints/demo')                  # device=None: CUDA if there, else the CPU
+    ids = synth.read_labels('datasets/demo/gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
+    out = synth(ids, seed=0)                                  # H×W or N×H×W model ids (numpy or torch)
+    out.image, out.lbp                                        # H×W×3 uint8, H×W uint8 (None without G_L)
+
+Everything the networks need comes from the checkpoint: its stored options (util.checkpoint: label
+count, don't care, instance channel, size, LBP variant, netG, ...) become TestOptions' defaults,
+exactly as for test.py, and util.checkpoint.load_networks loads the weights.
+
+Label ids are the model's (0..label_nc-1, label_nc = don't care with --contain_dontcare_label); files
+in a dataset's own convention go through `read_labels` (data/label_maps.py). A map of another size is
+resized with nearest neighbour (said once). Without an instance map, a model with the instance-edge
+channel gets the label map itself as instances (an edge at every class boundary). With --use_vae the
+style is random (`seed` fixes it: one style per image, whatever the batching), or the encoder's mean
+for a style photo (`style`). One call at a time per Synthesizer (a lock): serve.py's threads share one.
+"""
+import json
+import os
+import threading
+from collections import namedtuple
+
+import numpy as np
+import torch
+from PIL import Image
+
+import util.amp as amp
+import util.checkpoint as ckpt
+from data import label_maps, palettes
+from data.base_dataset import crop_shape, open_decoded, transform_image
+from models import create_model
+from options.test_options import TestOptions
+from util.errors import UserError
+from util.images import tensor2im
+
+Result = namedtuple('Result', 'image lbp')
+AMP = {None: 'none', torch.float32: 'none', torch.bfloat16: 'bf16', torch.float16: 'fp16',
+       'fp32': 'none', 'none': 'none', 'bf16': 'bf16', 'fp16': 'fp16'}
+
+
+def gpu_ids_for(device):
+    """None / 'cpu' / 'cuda[:N]' / torch.device -> the --gpu_ids value."""
+    if device is None:
+        return '0'  # CUDA when there, else the CPU (as the other entry points)
+    device = torch.device(device)
+    if device.type == 'cpu':
+        return '-1'
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise UserError(f"device {device}: CUDA is not available here; use device='cpu'")
+        return str(device.index or 0)
+    raise UserError(f"device {device}: use 'cpu' or 'cuda[:N]'")
+
+
+class Synthesizer:
+    def __init__(self, checkpoint, device=None, dtype=torch.float32, which_epoch='latest', batch_size=1):
+        """checkpoint: the folder checkpoints/<name> (its <which_epoch>.pth); dtype: float32, or bfloat16 /
+        float16 to run under autocast as --amp does; batch_size: images per forward pass."""
+        folder = os.path.normpath(str(checkpoint))
+        if dtype not in AMP:
+            raise UserError(f"dtype {dtype}: one of torch.float32, torch.bfloat16, torch.float16")
+        if batch_size < 1:
+            raise UserError(f"batch size {batch_size}: must be at least 1")
+        args = ['--name', os.path.basename(folder), '--checkpoints_dir', os.path.dirname(folder) or '.',
+                '--which_epoch', str(which_epoch), '--gpu_ids', gpu_ids_for(device), '--amp', AMP[dtype],
+                '--batchSize', str(batch_size), '--nThreads', '0']
+        ckpt.read(os.path.join(folder, f'{which_epoch}.pth'), _Named(folder), mmap=True)  # a clear error first
+        self.trained = read_opt_json(folder)
+        if self.trained.get('norm_E') not in (None, 'spectralinstance'):  # the encoder's norm is not stored in the .pth
+            args += ['--norm_E', self.trained['norm_E']]
+        self.opt = opt = TestOptions().parse(args)
+        self.model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
+        self.precision = amp.autocast(opt)
+        self.size = crop_shape(opt)  # (w, h)
+        self.batch_size = batch_size
+        self.lock = threading.Lock()
+        self.resized_once = False
+
+    # ---- what the model is ----
+    @property
+    def has_lbp(self):
+        return self.model.use_lbp
+
+    @property
+    def use_vae(self):
+        return bool(self.opt.use_vae)
+
+    def classes(self):
+        """[(id, name, (r, g, b))] of the model's classes (data/palettes.py)."""
+        return palettes.classes_for(self.opt)
+
+    def read_labels(self, source, fmt='auto', name=None):
+        """A label file (path or bytes) in the dataset's ids or colours -> H×W model ids at its own size."""
+        return label_maps.read_label_map(source, self.opt, fmt, name).ids
+
+    # ---- synthesis ----
+    def __call__(self, labels, instances=None, style=None, seed=None, output='numpy'):
+        """labels: model ids, H×W or N×H×W (numpy or torch); instances: the same shape or None; style: a
+        photo (path, PIL image, H×W×3 uint8 array) with a --use_vae model; seed: fixes random styles (an int,
+        image i's style then seeded by style_seed(seed, i); or one int per image).
+        -> Result(image, lbp): uint8 H×W×3 and H×W arrays (N× first for N×H×W labels), lbp None without
+        G_L; output='tensor' gives float tensors in [-1, 1] (N×3×H×W, N×1×H×W) instead."""
+        ids, single = self.as_ids(labels, 'labels')
+        inst = None
+        if instances is not None:
+            inst, _ = self.as_ids(instances, 'instances', check=False)
+            if inst.shape[0] != ids.shape[0]:
+                raise UserError(f"instances: {inst.shape[0]} maps for {ids.shape[0]} label maps")
+        if output not in ('numpy', 'tensor'):
+            raise UserError(f"output {output!r}: 'numpy' or 'tensor'")
+        with self.lock:
+            z = self.styles(len(ids), style, seed)
+            images, lbps = [], []
+            for start in range(0, len(ids), self.batch_size):
+                part = slice(start, start + self.batch_size)
+                image, lbp = self.forward(ids[part], None if inst is None else inst[part],
+                                          None if z is None else z[part])
+                images.append(image)
+                lbps.append(lbp)
+        image = torch.cat(images)
+        lbp = None if lbps[0] is None else torch.cat(lbps)
+        if output == 'numpy':
+            image = np.stack([tensor2im(x) for x in image])
+            lbp = None if lbp is None else np.stack([tensor2im(x) for x in lbp])
+        if single:
+            image, lbp = image[0], None if lbp is None else lbp[0]
+        return Result(image, lbp)
+
+    def as_ids(self, labels, what, check=True):
+        """-> (N×H×W int64 numpy ids at the model's size, whether one H×W map was given)."""
+        arr = labels.detach().cpu().numpy() if torch.is_tensor(labels) else np.asarray(labels)
+        if arr.ndim == 4 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim not in (2, 3) or 0 in arr.shape:
+            raise UserError(f"{what}: an H×W or N×H×W array of class ids, not shape {tuple(arr.shape)}")
+        if arr.dtype.kind not in 'iub' and not (arr.dtype.kind == 'f' and np.all(arr == np.round(arr))):
+            raise UserError(f"{what}: integer class ids, not {arr.dtype} values")
+        single = arr.ndim == 2
+        arr = arr.astype(np.int64)[None] if single else arr.astype(np.int64)
+        if check:
+            bad = ~label_maps.valid(arr, self.opt)
+            if bad.any():
+                values = ', '.join(str(v) for v in np.unique(arr[bad])[:5])
+                raise UserError(f"{what}: id(s) {values} are no class of this model ({label_maps.model_ids_text(self.opt)})")
+        fitted = [label_maps.fit(a, self.opt) for a in arr]
+        before = next((b for _, b in fitted if b), None)
+        if before and check and not self.resized_once:
+            print(f"label maps of {before[0]}x{before[1]} resized to the model's {self.size[0]}x{self.size[1]} "
+                  f"(nearest neighbour)")
+            self.resized_once = True
+        return np.stack([a for a, _ in fitted]), single
+
+    def styles(self, n, style, seed):
+        """N×z_dim style vectors, or None for a model without the encoder's style input."""
+        if not self.use_vae:
+            if style is not None:
+                raise UserError("a style photo needs a model trained with --use_vae (this one has no style encoder)")
+            return None
+        if style is not None:
+            photo = self.style_tensor(style).to(self.opt.device)
+            with torch.inference_mode(), self.precision:
+                _, mu, _ = self.model.encode_z(photo)
+            return mu.float().expand(n, -1)
+        if seed is None:
+            return torch.randn(n, self.opt.z_dim).to(self.opt.device)
+        seeds = [style_seed(seed, i) for i in range(n)] if np.ndim(seed) == 0 else list(seed)
+        if len(seeds) != n:
+            raise UserError(f"seed: one per label map ({n}), not {len(seeds)}")
+        return torch.stack([torch.randn(self.opt.z_dim, generator=torch.Generator().manual_seed(int(s)))
+                            for s in seeds]).to(self.opt.device)
+
+    def style_tensor(self, style):
+        """A photo -> 1×3×H×W in [-1, 1] at the model's size (bicubic, as the loaders)."""
+        if isinstance(style, (str, os.PathLike)):
+            img = open_decoded(style, 'style image')
+        elif isinstance(style, (bytes, bytearray)):
+            import io
+            img = open_decoded(io.BytesIO(style), 'style image', 'the style photo')
+        elif isinstance(style, Image.Image):
+            img = style
+        else:
+            arr = np.asarray(style)
+            if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+                raise UserError(f"style: a path, PIL image or H×W×3 uint8 array, not {arr.dtype} {arr.shape}")
+            img = Image.fromarray(arr)
+        img = img.convert('RGB')
+        fixed = _Fixed(self.opt)
+        return transform_image(img, fixed, {'crop_pos': (0, 0), 'flip': False})[None]
+
+    def forward(self, ids, inst, z):
+        """One batch: N×H×W ids (+ instances, styles) -> (N×3×H×W image, N×1×H×W LBP map or None), on the CPU."""
+        label = torch.from_numpy(ids)[:, None]
+        instance = torch.tensor(0)
+        if not self.opt.no_instance:
+            instance = torch.from_numpy(ids if inst is None else inst)[:, None]
+        with torch.inference_mode(), self.precision:
+            # The model's own preprocessing and networks; G gets z directly (model.generate would draw
+            # a random style inside G from the global RNG, per batch).
+            semantics, _ = self.model.preprocess_input({'label': label, 'instance': instance})
+            nets = self.model.nets
+            lbp = nets['GL'](semantics) if self.has_lbp else None
+            image = nets['G'](semantics, lbp, z=z)
+        return image.float().cpu(), None if lbp is None else lbp.float().cpu()
+
+
+def style_seed(seed, index):
+    """The RNG seed of image `index`'s style for a call's `seed`: each image's own, so a style does not
+    depend on which other images share its batch."""
+    return (int(seed) * 1_000_003 + index) % 2 ** 63
+
+
+def read_opt_json(folder):
+    """The options train.py saved beside the checkpoint ({} when absent or unreadable)."""
+    path = os.path.join(folder, 'opt.json')
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+class _Named:
+    """The `opt` util.checkpoint.read names in its 'train first' message."""
+
+    def __init__(self, folder):
+        self.name = os.path.basename(folder)
+
+
+class _Fixed:
+    """The model's options with a plain resize to its size (no crop, no flip), for a style photo."""
+
+    def __init__(self, opt):
+        self.__dict__.update(vars(opt))
+        self.preprocess_mode, self.is_train = 'fixed', False
