@@ -5,6 +5,8 @@ Files are paired by sorted name and must share their stem (a.png <-> a.jpg) unle
 of classes with --label_nc (the base default 182 only suits COCO-Stuff) and
 --contain_dontcare_label if 255 marks unlabelled pixels (it becomes id label_nc).
 Without --instance_dir, --no_instance is the default. --dataroot is not used.
+`python -m data.check_labels LABEL_DIR --image_dir IMAGE_DIR` checks such folders and prints the
+options to train with; its --convert turns colour label maps into the id PNGs read here.
 """
 from data.base_dataset import BaseDataset, list_files
 from util.errors import UserError
