@@ -1,6 +1,7 @@
 """One tiny trained checkpoint for the tests of generate.py, serve.py and the Synthesizer, trained once
 per test session whichever of their files asks first (a fixture imported into several files would
 otherwise run once per file)."""
+import contextlib
 import os
 
 import numpy as np
@@ -23,22 +24,31 @@ def tiny_args(dataroot, ckdir, name=NAME):
             '--no_tf_log', '--display_freq', '1000', '--seed', '5', '--max_iters', '1', '--use_vae']
 
 
-@pytest.fixture(scope='session')
-def one_thread():
-    """One torch thread while these tests run: a tiny model is faster so, and much faster on a machine
-    that is busy with other work."""
+@contextlib.contextmanager
+def single_thread():
+    """One torch thread: a tiny model runs faster so, and much faster on a machine busy with other work."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """single_thread() for the tests of one module (the other test files keep torch's threads)."""
+    with single_thread():
+        yield
 
 
 @pytest.fixture(scope='session')
-def tiny_checkpoint(demo_city, tmp_path_factory, one_thread):
+def tiny_checkpoint(demo_city, tmp_path_factory):
     """(checkpoints_dir, name, dataroot) of the tiny model."""
     if 'ckdir' not in _trained:
         ckdir = tmp_path_factory.mktemp('synth_checkpoints')
-        train.main(tiny_args(demo_city, ckdir))
+        with single_thread():
+            train.main(tiny_args(demo_city, ckdir))
         _trained['ckdir'] = ckdir
     return _trained['ckdir'], NAME, demo_city
 

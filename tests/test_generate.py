@@ -16,6 +16,7 @@ from synth_helpers import one_thread, small_label, tiny_checkpoint, val_labels  
 from util.errors import UserError, exit_on_user_error
 from util.images import tensor2label
 
+pytestmark = pytest.mark.usefixtures('one_thread')
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
