@@ -4,16 +4,15 @@ On first use (--dataroot missing or empty) the scenes are generated there by
 data/demo_scenes.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
 reuse them. Defaults suit a quick CPU run (`python train.py` in ~8 minutes on 2 cores):
 128x64 images, batches of 4, a narrow model (ngf/ndf 16, MFADE hidden width 32), 20
-epochs, bf16 autocast + channels_last on a CPU with bf16 units; the VGG loss only when its
+epochs, bf16 autocast + channels_last on a CPU with bf16 units (util/machine.py); the VGG loss only when its
 weights are already at hand (--vgg_weights or the torch hub cache), since the demo must run offline.
 """
 import os
 import shutil
 
-import torch
-
 from data.cityscapes_dataset import CityscapesDataset
 from data.demo_scenes import make_demo
+from util import machine
 from util.weights import hub_checkpoint_path
 
 # What first use generates (make_demo's defaults); a module constant so tests can shrink it.
@@ -31,7 +30,7 @@ class DemoDataset(CityscapesDataset):
             parser.set_defaults(num_upsampling_layers='normal')  # Cityscapes' 'more' would leave a 1×2 latent
         if is_train:
             parser.set_defaults(ndf=16, niter=20, display_freq=100, print_freq=25, save_epoch_freq=10)
-            if cpu_run(parser.peek()) and cpu_has_bf16():
+            if machine.cpu_run(parser.peek()) and machine.cpu_has_bf16():
                 # It learns as fp32 does (README, demo table) in 0.6 of the time.
                 parser.set_defaults(amp='bf16', channels_last=True)
                 if parser.peek().amp == 'bf16':
@@ -57,14 +56,3 @@ def generate(root):
     except OSError:  # another process got there first (root is no longer empty)
         shutil.rmtree(tmp)
 
-
-def cpu_run(opt):
-    return str(opt.gpu_ids).strip() == '-1' or not torch.cuda.is_available()
-
-
-def cpu_has_bf16():
-    """Whether oneDNN runs bf16 natively on this CPU (AVX-512 BF16 or AMX)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False

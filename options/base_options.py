@@ -83,8 +83,11 @@ class BaseOptions:
         # weights, speed
         parser.add_argument('--vgg_weights', type=str, default='', help="torchvision's vgg19-dcbb9e9d.pth")
         parser.add_argument('--amp', type=str, default='none', choices=('none', 'bf16', 'fp16'),
-                            help='mixed precision on CUDA')
-        parser.add_argument('--channels_last', action='store_true', help='channels_last memory format (CUDA)')
+                            help='mixed precision (autocast): bf16 on CUDA or on a CPU with bf16 units '
+                                 '(AVX512-BF16/AMX), fp16 on CUDA only')
+        parser.add_argument('--force_amp', action='store_true',
+                            help='run --amp bf16 even on a CPU that only emulates bf16 (many times slower)')
+        parser.add_argument('--channels_last', action='store_true', help='channels_last memory format (CPU and CUDA)')
         parser.add_argument('--compile', action='store_true', help='torch.compile the networks')
         parser.add_argument('--load_from_opt_file', action='store_true',
                             help="take the options saved with the checkpoint (opt.json) as defaults")

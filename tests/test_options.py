@@ -59,12 +59,12 @@ def test_lbp_options_are_checked():
 
 
 def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, capsys):
-    import data.demo_dataset as demo
+    from util import machine
     args = ['--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS]
-    monkeypatch.setattr(demo, 'cpu_has_bf16', lambda: True)
+    monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: True)
     opt = TrainOptions().parse(args)
     assert (opt.amp, opt.channels_last) == ('bf16', True) and '--amp bf16' in capsys.readouterr().out
     assert TrainOptions().parse(args + ['--amp', 'none']).amp == 'none'  # an explicit choice wins
     assert TrainOptions().parse(args + ['--dataset_mode', 'coco']).amp == 'none'  # the demo's default only
-    monkeypatch.setattr(demo, 'cpu_has_bf16', lambda: False)
+    monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
     assert TrainOptions().parse(args).amp == 'none'

@@ -227,7 +227,8 @@ def test_torchrun_two_ranks_hold_identical_weights(dataroot, tmp_path):
 
 
 def test_bf16_autocast_step_on_cpu(dataroot, tmp_path):
-    train.main(tiny(dataroot, tmp_path, 'bf16', '--max_iters', '1', '--amp', 'bf16'))
+    # --force_amp: the test runs on any CPU, also one that emulates bf16 (where --amp bf16 alone stops)
+    train.main(tiny(dataroot, tmp_path, 'bf16', '--max_iters', '1', '--amp', 'bf16', '--force_amp'))
     _, w = weights(tmp_path / 'bf16' / 'latest.pth')
     assert all(torch.isfinite(v).all() for v in w.values() if v.is_floating_point())
     with pytest.raises(UserError, match='--amp fp16 needs CUDA'):
@@ -283,7 +284,7 @@ def test_test_py_honours_amp_channels_last_and_compile(dataroot, trained, tmp_pa
     plain = synthesize(dataroot, trained, tmp_path / 'plain')
     assert len(plain) == 2
     channels_last = synthesize(dataroot, trained, tmp_path / 'cl', '--channels_last')
-    bf16 = synthesize(dataroot, trained, tmp_path / 'bf16', '--amp', 'bf16')
+    bf16 = synthesize(dataroot, trained, tmp_path / 'bf16', '--amp', 'bf16', '--force_amp')  # (any CPU)
     for stem, image in plain.items():
         assert np.abs(channels_last[stem] - image).max() <= 1
         difference = np.abs(bf16[stem] - image)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from util import machine
 from util.html import HTML
 from util.images import save_png
 
@@ -23,6 +24,7 @@ class Visualizer:
             self.writer = SummaryWriter(os.path.join(self.dir, 'logs'))
         with open(self.log_path, 'a') as f:
             f.write(f"================ training ({time.strftime('%c')}) ================\n")
+            f.write(f"machine: {machine.summary()}\n")
 
     def print_losses(self, epoch, iteration, losses, images_per_s):
         line = f"(epoch: {epoch}, iters: {iteration}, img/s: {images_per_s:.2f}) " + \

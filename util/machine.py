@@ -1,0 +1,127 @@
+"""What this machine can do for training: the one place that detects it (issue 22).
+
+    from util import machine
+    machine.describe()            # dict: CPU model, ISA flags, native bf16/fp16, threads, CUDA devices
+    machine.summary()             # the same in one line (benchmark header, loss_log.txt header)
+    machine.cpu_has_bf16()        # whether bf16 runs natively on this CPU (else oneDNN emulates it)
+
+Native bf16 on the CPU needs two things: oneDNN must accept bf16 (torch's probe
+`torch.ops.mkldnn._is_mkldnn_bf16_supported()`, which is False under e.g. ONEDNN_MAX_CPU_ISA=AVX2)
+and the CPU must have bf16 instructions (/proc/cpuinfo: avx512_bf16, amx_bf16, avx_ne_convert, or
+bf16 on Arm). The probe alone is not enough: oneDNN accepts bf16 on any AVX-512 CPU and emulates
+it there, several times slower than fp32. Nothing here times anything.
+"""
+import functools
+import os
+import platform
+
+import torch
+
+CPUINFO = '/proc/cpuinfo'
+# ISA flags worth reporting, in /proc/cpuinfo's spelling (x86 `flags`, Arm `Features`).
+REPORTED_FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_fp16',
+                  'avx_ne_convert', 'bf16', 'fphp')
+BF16_FLAGS = ('avx512_bf16', 'amx_bf16', 'avx_ne_convert', 'bf16')  # any one: bf16 arithmetic in hardware
+FP16_FLAGS = ('avx512_fp16', 'amx_fp16', 'fphp')
+
+
+def read_cpuinfo(path=None):
+    """-> (model name or None, set of ISA flags); (None, set()) where there is no /proc/cpuinfo."""
+    try:
+        with open(path or CPUINFO) as f:
+            text = f.read()
+    except OSError:
+        return None, set()
+    model, flags = None, set()
+    for line in text.splitlines():
+        key, _, value = line.partition(':')
+        key = key.strip().lower()
+        if key in ('model name', 'cpu model', 'hardware') and model is None:
+            model = value.strip() or None
+        elif key in ('flags', 'features') and not flags:
+            flags = set(value.split())
+    return model, flags
+
+
+def _onednn_bf16_probe():
+    """torch's answer: does oneDNN run bf16 ops here (natively or emulated)?"""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _onednn_fp16_probe():
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _native(probe, flags, wanted):
+    """probe() and, where the flags could be read, one of the wanted flags."""
+    return probe() and (not flags or any(f in flags for f in wanted))
+
+
+@functools.lru_cache(maxsize=None)  # asked at every autocast (each training step): read the files once
+def cpu_has_bf16():
+    """Whether bf16 runs natively on this CPU (AVX512-BF16, AMX or Arm BF16), not emulated."""
+    return _native(_onednn_bf16_probe, read_cpuinfo()[1], BF16_FLAGS)
+
+
+def cpu_has_fp16():
+    """Whether oneDNN runs fp16 natively on this CPU (AVX512-FP16 / AMX-FP16); --amp fp16 is CUDA-only here."""
+    return _native(_onednn_fp16_probe, read_cpuinfo()[1], FP16_FLAGS)
+
+
+def cpu_run(opt):
+    """Whether a run with these options will use the CPU (--gpu_ids -1, or no CUDA here)."""
+    device = getattr(opt, 'device', None)
+    if device is not None:
+        return torch.device(device).type == 'cpu'
+    return str(opt.gpu_ids).strip() == '-1' or not torch.cuda.is_available()
+
+
+def cuda_devices():
+    """[{'name', 'capability', 'memory_gb', 'bf16'}] of the visible CUDA devices ([] without CUDA)."""
+    if not torch.cuda.is_available():
+        return []
+    out = []
+    for i in range(torch.cuda.device_count()):
+        p = torch.cuda.get_device_properties(i)
+        out.append({'name': p.name, 'capability': f'{p.major}.{p.minor}',
+                    'memory_gb': round(p.total_memory / 2 ** 30, 1),
+                    'bf16': p.major >= 8})  # Ampere and later have bf16 tensor cores
+    return out
+
+
+def describe():
+    """What the CPU (and GPU) can do, as a JSON-ready dict."""
+    model, flags = read_cpuinfo()
+    try:
+        capability = torch.backends.cpu.get_cpu_capability()
+    except (AttributeError, RuntimeError):
+        capability = None
+    return {'cpu': model or platform.processor() or platform.machine(),
+            'isa': sorted(f for f in REPORTED_FLAGS if f in flags),
+            'aten_capability': capability,  # the vector ISA ATen's kernels use (e.g. AVX2, AVX512)
+            'onednn_max_isa': os.environ.get('ONEDNN_MAX_CPU_ISA') or os.environ.get('DNNL_MAX_CPU_ISA'),
+            'cpu_bf16_native': _native(_onednn_bf16_probe, flags, BF16_FLAGS),
+            'cpu_bf16_onednn': _onednn_bf16_probe(),
+            'cpu_fp16_native': _native(_onednn_fp16_probe, flags, FP16_FLAGS),
+            'torch_threads': torch.get_num_threads(),
+            'cuda': cuda_devices()}
+
+
+def summary(info=None):
+    """describe() in one line, e.g.
+    'CPU AMD EPYC (avx2 avx512_bf16 avx512f), bf16 native, fp16 no, 2 torch threads; no CUDA'."""
+    d = info or describe()
+    bf16 = 'native' if d['cpu_bf16_native'] else ('emulated' if d['cpu_bf16_onednn'] else 'no')
+    isa = ' '.join(d['isa']) or 'flags unknown'
+    line = f"CPU {d['cpu']} ({isa}), bf16 {bf16}, fp16 {'native' if d['cpu_fp16_native'] else 'no'}, " \
+           f"{d['torch_threads']} torch threads"
+    if d.get('onednn_max_isa'):
+        line += f", ONEDNN_MAX_CPU_ISA={d['onednn_max_isa']}"
+    gpus = [f"{g['name']} (sm {g['capability']}, {g['memory_gb']} GB)" for g in d['cuda']]
+    return line + ('; CUDA ' + ', '.join(gpus) if gpus else '; no CUDA')
