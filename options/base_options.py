@@ -88,6 +88,10 @@ class BaseOptions:
         parser.add_argument('--force_amp', action='store_true',
                             help='run --amp bf16 even on a CPU that only emulates bf16 (many times slower)')
         parser.add_argument('--channels_last', action='store_true', help='channels_last memory format (CPU and CUDA)')
+        parser.add_argument('--label_convs', type=str, default='auto', choices=('auto', 'lookup', 'dense'),
+                            help='convolutions over the label map: lookups from the label ids (measured faster '
+                                 'on the CPU), dense convs of the one-hot map, or auto: lookup on the CPU, dense '
+                                 'on CUDA (not yet measured there); the weights are the same either way')
         parser.add_argument('--compile', action='store_true', help='torch.compile the networks')
         parser.add_argument('--load_from_opt_file', action='store_true',
                             help="take the options saved with the checkpoint (opt.json) as defaults")
@@ -123,7 +127,8 @@ class BaseOptions:
         with open(path) as f:
             saved = json.load(f)
         keep = ('name', 'checkpoints_dir', 'gpu_ids', 'phase', 'which_epoch', 'how_many', 'results_dir',
-                'batchSize', 'load_from_opt_file', 'continue_train', 'nThreads', 'dataroot')
+                'batchSize', 'load_from_opt_file', 'continue_train', 'nThreads', 'dataroot',
+                'label_convs')  # (the device's choice, like gpu_ids: not the trained run's)
         return {k: v for k, v in saved.items() if k not in keep}
 
     def save(self, opt):

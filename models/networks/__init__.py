@@ -5,6 +5,7 @@ from .base_network import init_weights
 from .discriminator import MultiscaleDiscriminator
 from .encoder import ConvEncoder
 from .generator import UPSAMPLINGS, Pix2PixHDGenerator, ULBPGenerator, latent_size
+from .label_conv import set_label_convs
 from .lbp_generator import LBPGenerator
 from .normalization import adaptive_norm
 
@@ -19,8 +20,18 @@ def image_size(opt):
     return round(opt.crop_size / opt.aspect_ratio), opt.crop_size
 
 
+def label_convs(opt):
+    """--label_convs for opt.device: auto = lookup on the CPU (measured faster there), dense on CUDA
+    (the lookups were never measured on a GPU; cuDNN's convs are the safe default until they are)."""
+    mode = getattr(opt, 'label_convs', 'auto')
+    if mode == 'auto':
+        device = getattr(opt, 'device', None)
+        mode = 'dense' if device is not None and device.type == 'cuda' else 'lookup'
+    return mode
+
+
 def _init(net, opt):
-    return init_weights(net, opt.init_type, opt.init_variance)
+    return set_label_convs(init_weights(net, opt.init_type, opt.init_variance), label_convs(opt))
 
 
 def define_G(opt):

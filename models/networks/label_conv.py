@@ -288,3 +288,18 @@ class LabelConv2d(nn.Conv2d):
         n = label.shape[0]
         dense.unflatten(0, (dense.shape[0] // n, n)).add_(label)
         return dense
+
+
+def set_label_convs(net, mode):
+    """mode 'dense': every LabelConv2d in net convolves the one-hot map (as nn.Conv2d would);
+    'lookup': the lookups above (below min_pixels the conv). Parameters and outputs are the same
+    either way (up to float rounding); only the speed differs, and it was measured on the CPU only."""
+    if mode not in ('lookup', 'dense'):
+        raise ValueError(f"label convs: 'lookup' or 'dense', not {mode!r}")
+    for m in net.modules():
+        if isinstance(m, LabelConv2d):
+            if mode == 'dense':
+                m.min_pixels = float('inf')
+            else:
+                m.__dict__.pop('min_pixels', None)  # back to the class's threshold
+    return net
