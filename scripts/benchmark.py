@@ -5,11 +5,15 @@
     python scripts/benchmark.py --dataset ade20k --device cuda --paths fp32,fast,fp16 --batchSize 8
 --dataset sets the resolution, label channels and num_upsampling_layers as train.py's dataset
 options do (cityscapes 256×512 / 36 channels / more; ade20k 256×256 / 151; coco 256×256 / 184).
-Paths: fp32; fast = --amp bf16 --channels_last; fp16 = --amp fp16 --channels_last (CUDA);
-compile = fast + --compile (its compile time is reported apart). Times are medians over --iters
+Paths: fp32; fast = the fastest path this machine has: --amp bf16 --channels_last where bf16 is
+native (a CPU with AVX512-BF16/AMX, a CUDA GPU of compute capability 8 or more), else whichever of
+--channels_last and plain fp32 is faster in a 2-iteration probe (printed, and in the JSON's
+fast_path); fp16 = --amp fp16 --channels_last (CUDA); compile = fast + --compile (its compile time
+is reported apart). --label_convs as train.py's (auto: lookup on the CPU, dense on CUDA). Times are medians over --iters
 after --warmup, with random data (no loader, no VGG). FLOPs per iteration are counted once by
 torch.utils.flop_counter (convolutions and matrix products, forward and backward); "GFLOP/s" is
-that count over the measured time. Ratios are against fp32 SPADE of the same run.
+that count over the measured time. Ratios are against fp32 SPADE of the same run. The header and
+the JSON's machine field say what the CPU and GPU can do (util/machine.py).
 """
 import argparse
 import json
@@ -29,13 +33,15 @@ import util.distributed as distributed  # noqa: E402
 from models import create_model  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
-from models.networks.label_conv import LabelConv2d  # noqa: E402
+from models.networks import label_convs  # noqa: E402
 from util.allocator import keep_freed_memory  # noqa: E402
+from util import machine  # noqa: E402
 from util.errors import exit_on_user_error  # noqa: E402
 from util.lbp import LBP  # noqa: E402
 
-PATHS = {'fp32': [], 'fast': ['--amp', 'bf16', '--channels_last'], 'fp16': ['--amp', 'fp16', '--channels_last'],
-         'compile': ['--amp', 'bf16', '--channels_last', '--compile']}
+BF16 = ['--amp', 'bf16', '--channels_last']
+# 'fast' (and 'compile' = fast + --compile) are chosen per machine by fast_path().
+PATHS = {'fp32': [], 'fast': None, 'fp16': ['--amp', 'fp16', '--channels_last'], 'compile': None}
 MODELS = {'ulbp': 'ULBPGAN', 'spade': 'SPADE baseline'}
 
 
@@ -53,8 +59,8 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=3)
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--lbp_batch', type=int, default=16, help='batch of 256×512 images for the LBP timing (0: skip)')
-    p.add_argument('--dense_label_convs', action='store_true',
-                   help='run the label-map convolutions on the one-hot map instead of as lookups (for comparison)')
+    p.add_argument('--label_convs', default='auto', choices=('auto', 'lookup', 'dense'),
+                   help="label-map convolutions as lookups or as convs of the one-hot map (train.py's option)")
     p.add_argument('--profile', action='store_true',
                    help="profile one more iteration: the convolutions' share of the time and the top operators")
     p.add_argument('--json', action='store_true', help='print one JSON object instead of tables')
@@ -76,14 +82,50 @@ def parse_args(argv=None):
     return args
 
 
-def options(args, netG, path):
+def options(args, netG, path_args):
     argv = ['--dataset_mode', args.dataset, '--netG', netG, '--batchSize', str(args.batchSize),
             '--ngf', str(args.ngf), '--ndf', str(args.ndf), '--nhidden', str(args.nhidden), '--no_vgg_loss',
-            '--gpu_ids', '0' if args.device == 'cuda' else '-1', '--checkpoints_dir', tempfile.gettempdir()]
+            '--gpu_ids', '0' if args.device == 'cuda' else '-1', '--checkpoints_dir', tempfile.gettempdir(),
+            '--label_convs', args.label_convs]
     if args.size:
         h, w = args.size
         argv += ['--crop_size', str(w), '--load_size', str(w), '--aspect_ratio', str(w / h)]
-    return TrainOptions().parse(argv + PATHS[path])
+    return TrainOptions().parse(argv + path_args)
+
+
+def path_args(args, path):
+    """train.py's options of a path; fast and compile use the path fast_path() chose."""
+    if path == 'fast':
+        return list(args.fast['options'])
+    if path == 'compile':
+        return list(args.fast['options']) + ['--compile']
+    return PATHS[path]
+
+
+def native_bf16(device):
+    if device.type == 'cuda':
+        return torch.cuda.get_device_capability(device)[0] >= 8  # Ampere and later: bf16 tensor cores
+    return machine.cpu_has_bf16()
+
+
+def fast_path(args, probe_iters=2):
+    """{'options': [...], 'why': str, 'probe_seconds': {...}}: bf16 + channels_last where bf16 is native,
+    else the faster of fp32 + channels_last and plain fp32 over probe_iters iterations each (the
+    quicker of those iterations counts: the first one also warms up)."""
+    device = torch.device(args.device)
+    if native_bf16(device):
+        return {'options': BF16, 'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',
+                'probe_seconds': None}
+    netG = args.models[0]
+    probe = {}
+    for name, extra in (('fp32 + channels_last', ['--channels_last']), ('fp32', [])):
+        step = setup(args, netG, extra)[-1]
+        probe[name] = min(seconds(step, device) for _ in range(probe_iters))
+    best = min(probe, key=probe.get)
+    return {'options': ['--channels_last'] if best == 'fp32 + channels_last' else [],
+            'why': f'bf16 is not native here; {best} was faster in a {probe_iters}-iteration probe of '
+                   f'{MODELS[netG]} (' + ', '.join(f'{k} {v:.3f} s' for k, v in probe.items()) + ')',
+            'probe_seconds': probe}
 
 
 def random_batch(opt, device):
@@ -109,16 +151,23 @@ def median_seconds(fn, iters, warmup, device):
     return statistics.median(seconds(fn, device) for _ in range(iters)), first
 
 
-def bench(args, netG, path):
+def setup(args, netG, extra):
+    """(opt, model, trainer, data, step) for train.py's options + extra; step() is one training iteration."""
     torch.manual_seed(0)
-    opt = options(args, netG, path)
+    opt = options(args, netG, extra)
     if opt.compile:
         torch.compiler.reset()  # each run compiles from scratch: its warm-up is its own
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     distributed.wrap_networks(model, opt)
     data = random_batch(opt, opt.device)
-    step = lambda: trainer.train_one_iteration(data)
+    return opt, model, trainer, data, lambda: trainer.train_one_iteration(data)
+
+
+def bench(args, netG, path):
+    if args.device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()  # each run's own peak (the CPU's peak RSS cannot be reset)
+    opt, model, trainer, data, step = setup(args, netG, path_args(args, path))
     train, warm = median_seconds(step, args.iters, args.warmup, opt.device)
     with trainer.autocast():
         infer, _ = median_seconds(lambda: model.generate(data), args.iters, args.warmup, opt.device)
@@ -128,9 +177,12 @@ def bench(args, netG, path):
             step()
         flops = counter.get_total_flops()
     n = opt.batchSize
-    out = {'model': netG, 'path': path, 'semantic_nc': opt.semantic_nc, 'size': [n, *data['image'].shape[-2:]],
+    out = {'model': netG, 'path': path, 'options': ' '.join(path_args(args, path)) or 'plain fp32',
+           'semantic_nc': opt.semantic_nc, 'size': [n, *data['image'].shape[-2:]],
            'seconds_per_iter': train, 'train_images_per_s': n / train, 'inference_images_per_s': n / infer,
            'gflop_per_iter': flops / 1e9 if flops else None, 'gflop_per_s': flops / 1e9 / train if flops else None}
+    if opt.device.type == 'cuda':
+        out['peak_memory_mb'] = torch.cuda.max_memory_allocated(opt.device) / 2 ** 20
     if opt.compile:
         out['warmup_seconds'] = warm  # compiling happens in the warmup iterations
     if args.profile:
@@ -187,16 +239,24 @@ def peak_memory_mb(device):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.dense_label_convs:
-        LabelConv2d.min_pixels = float('inf')  # every LabelConv2d falls back to the conv of the one-hot map
     device = torch.device(args.device)
     keep_freed_memory(device)  # as train.py does
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu x{torch.get_num_threads()}'
+    info = machine.describe()
+    args.fast = fast_path(args) if {'fast', 'compile'} & set(args.paths) else None
+    if args.fast:  # (stderr: stdout is the table or the JSON, which record it too)
+        print(f"fast path: {' '.join(args.fast['options']) or 'plain fp32'} ({args.fast['why']})", file=sys.stderr)
     runs = [bench(args, m, p) for m in args.models for p in args.paths]
     base = next((r for r in runs if r['model'] == 'spade' and r['path'] == 'fp32'), None)
     for r in runs:
         r['ratio_to_fp32_spade'] = r['seconds_per_iter'] / base['seconds_per_iter'] if base else None
-    result = {'config': vars(args), 'device': name, 'runs': runs, 'peak_memory_mb': peak_memory_mb(device)}
+    fast = args.fast
+    del args.fast  # reported on its own, not as an option
+    resolved = label_convs(argparse.Namespace(label_convs=args.label_convs, device=device))
+    result = {'config': vars(args), 'device': name, 'machine': info, 'label_convs': resolved,
+              'fast_path': None if fast is None else {**fast, 'options': ' '.join(fast['options']) or 'plain fp32'},
+              'runs': runs, 'peak_memory_mb': max([peak_memory_mb(device)] + [r.get('peak_memory_mb', 0)
+                                                                              for r in runs])}
     if args.lbp_batch:
         result['lbp'] = bench_lbp(args, device)
     print(json.dumps(result, indent=1) if args.json else table(result))
@@ -207,9 +267,12 @@ def table(r):
     n, h, w = r['runs'][0]['size']
     c = r['config']
     rows = [f"{c['dataset']}: {h}×{w}, {r['runs'][0]['semantic_nc']} label channels, batch {n}, ngf {c['ngf']}, "
-            f"nhidden {c['nhidden']}, label convs {'dense' if c['dense_label_convs'] else 'lookup'}, on {r['device']}", '',
-            '| model | path | s/iter | train img/s | inference img/s | GFLOP/iter | GFLOP/s | × fp32 SPADE |',
-            '| --- | --- | --- | --- | --- | --- | --- | --- |']
+            f"nhidden {c['nhidden']}, label convs {r['label_convs']}, on {r['device']}",
+            f"machine: {machine.summary(r['machine'])}"]
+    if r['fast_path']:
+        rows.append(f"fast = {r['fast_path']['options']} ({r['fast_path']['why']})")
+    rows += ['', '| model | path | s/iter | train img/s | inference img/s | GFLOP/iter | GFLOP/s | × fp32 SPADE |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- |']
     fmt = lambda v, spec: '–' if v is None else format(v, spec)
     for x in r['runs']:
         path = x['path'] + (f" (warm-up {x['warmup_seconds']:.0f} s)" if 'warmup_seconds' in x else '')

@@ -2,6 +2,7 @@
 dense convs on CUDA; it is not an architecture option, so a checkpoint trained with one loads and
 draws the same images with the other."""
 import os
+import sys
 
 import pytest
 import torch
@@ -43,6 +44,11 @@ def test_label_convs_auto_picks_lookups_on_the_cpu_and_dense_convs_on_cuda(choic
 def test_the_old_switch_is_gone_and_label_convs_is_not_an_architecture_option():
     with pytest.raises(SystemExit):  # argparse: unrecognized arguments
         tiny_opt('--dense_label_convs')
+    sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+    import benchmark
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(['--dense_label_convs'])
+    assert benchmark.parse_args(['--label_convs', 'dense']).label_convs == 'dense'
     assert 'label_convs' not in ckpt.ARCH_OPTIONS + ckpt.TRAIN_ARCH_OPTIONS + ckpt.DATA_OPTIONS
 
 

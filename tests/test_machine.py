@@ -1,5 +1,7 @@
-"""util/machine.py (what the CPU can do) and the bf16 refusal of --amp (issue 22). The bf16 probe
-and /proc/cpuinfo are replaced, so every case runs on any CPU."""
+"""util/machine.py (what the CPU can do), the bf16 refusal of --amp, and the benchmark's fast path
+chosen from it (issue 22). The bf16 probe and /proc/cpuinfo are replaced, so every case runs on any CPU."""
+import os
+import sys
 
 import pytest
 import torch
@@ -9,6 +11,7 @@ from options.train_options import TrainOptions
 from util import amp, machine
 from util.errors import UserError
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZEN4 = ('processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9454\n'
         'flags\t\t: fpu sse2 avx avx2 avx512f avx512bw avx512_bf16 avx512_vnni\n\nprocessor\t: 1\n'
         'model name\t: AMD EPYC 9454\nflags\t\t: fpu sse2 avx avx2 avx512f avx512bw avx512_bf16 avx512_vnni\n')
@@ -123,3 +126,47 @@ def test_amp_help_says_where_each_precision_runs(capsys):
     assert 'mixed precision on CUDA' not in text
     assert 'bf16 on CUDA or on a CPU with bf16 units' in text and '--force_amp' in text
 
+
+# ---------------------------------------------------------------- the benchmark's fast path
+
+sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+TINY = ['--dataset', 'coco', '--size', '64', '64', '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--lbp_batch', '0',
+        '--iters', '1', '--warmup', '0', '--device', 'cpu', '--json']
+
+
+def test_fast_path_is_bf16_where_native(monkeypatch):
+    import benchmark
+    monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: True)
+    fast = benchmark.fast_path(benchmark.parse_args(TINY))
+    assert fast['options'] == ['--amp', 'bf16', '--channels_last'] and 'native' in fast['why']
+    assert fast['probe_seconds'] is None
+
+
+def test_fast_path_without_native_bf16_is_the_faster_fp32_layout_and_is_recorded(monkeypatch, capsys):
+    import benchmark
+    monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
+    probed = []
+    real_setup = benchmark.setup
+
+    def setup(args, netG, extra):
+        opt, model, trainer, data, step = real_setup(args, netG, extra)
+        probed.append(extra)
+        assert opt.amp == 'none'  # the probe never tries bf16 here
+        return opt, model, trainer, data, step
+    monkeypatch.setattr(benchmark, 'setup', setup)
+    times = iter([5.0, 3.0, 2.0, 4.0])  # channels_last: 5 then 3; plain: 2 then 4 -> plain (2 < 3)
+    monkeypatch.setattr(benchmark, 'seconds', lambda fn, device: next(times))
+    fast = benchmark.fast_path(benchmark.parse_args(TINY + ['--models', 'spade']))
+    assert probed == [['--channels_last'], []]
+    assert fast['options'] == [] and fast['probe_seconds'] == {'fp32 + channels_last': 3.0, 'fp32': 2.0}
+    assert 'fp32 was faster in a 2-iteration probe of SPADE baseline' in fast['why']
+    monkeypatch.undo()
+
+    # end to end: the choice is printed and in the JSON, and the fast run used it
+    monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
+    monkeypatch.setattr(benchmark, 'fast_path', lambda args, probe_iters=2: {
+        'options': ['--channels_last'], 'why': 'bf16 is not native here; probed', 'probe_seconds': {}})
+    r = benchmark.main(TINY + ['--models', 'spade', '--paths', 'fast'])
+    assert r['fast_path']['options'] == '--channels_last' and r['runs'][0]['options'] == '--channels_last'
+    assert r['machine']['cpu_bf16_native'] is not None and r['label_convs'] == 'lookup'
+    assert 'fast path: --channels_last (bf16 is not native here; probed)' in capsys.readouterr().err
