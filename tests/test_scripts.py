@@ -189,3 +189,47 @@ def test_demo_scenes_command_line_writes_each_format(fmt, label, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f'{fmt} demo: 2 train + 1 val scenes of 32x16' in result.stdout
     assert Image.open(out / label).size == (32, 16)
+
+
+def gpu_check(tmp_path, *args, **env):
+    base = {**os.environ, 'GPU_CHECK_DIR': str(tmp_path / 'gc'), 'OMP_NUM_THREADS': '1',
+            **{k: str(v) for k, v in env.items()}}
+    return subprocess.run(['bash', os.path.join(SCRIPTS, 'gpu_check.sh'), *args], cwd=tmp_path, env=base,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_gpu_check_dry_run_runs_every_step_on_the_cpu_and_writes_one_table(demo_city, tmp_path):
+    result = gpu_check(tmp_path, DATAROOT=demo_city, DRY_RUN=1)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = (tmp_path / 'gc' / 'gpu_check.md').read_text()
+    assert report.startswith('GPU check (dry run on the CPU') and 'machine: CPU ' in report
+    rows = {line.split(' | ')[0][2:]: line.split(' | ') for line in report.splitlines() if line.startswith('| ')}
+    header = rows.pop('step')
+    assert header[3:7] == ['img/s', 's/iter', 'peak memory (MB)', 'lookup ÷ dense (s/iter)']
+    rows = {k: v for k, v in rows.items() if not k.startswith('---')}
+    assert list(rows) == ['demo fp32', 'demo bf16', 'demo fp16', 'demo torchrun x1 (NCCL)', 'test.py (demo fp32)',
+                          'benchmark, label convs lookup ulbp fp32', 'benchmark, label convs lookup spade fp32',
+                          'benchmark, label convs dense ulbp fp32', 'benchmark, label convs dense spade fp32']
+    number = lambda cell: float(cell) > 0
+    assert rows['demo fp32'][1].startswith('cpu') and all(number(c) for c in rows['demo fp32'][3:6])
+    assert 'skipped: dry run: fp32 only' in rows['demo bf16'][-1] and 'fp16 needs CUDA' in rows['demo fp16'][-1]
+    assert 'NCCL needs CUDA' in rows['demo torchrun x1 (NCCL)'][-1]
+    assert number(rows['test.py (demo fp32)'][3]) and '2 images' in rows['test.py (demo fp32)'][-1]
+    for model in ('ulbp', 'spade'):
+        lookup, dense = (rows[f'benchmark, label convs {convs} {model} fp32'] for convs in ('lookup', 'dense'))
+        assert number(lookup[6]) and dense[6] == '–' and 'label convs dense' in dense[-1]
+        assert float(lookup[6]) == pytest.approx(float(lookup[4]) / float(dense[4]), rel=0.1)  # (rounded cells)
+
+
+def test_gpu_check_without_cuda_or_with_a_bad_argument_says_what_to_do(tmp_path):
+    result = gpu_check(tmp_path, '--bogus')
+    assert result.returncode == 1 and "unknown argument '--bogus'" in result.stderr
+    if not torch_has_cuda():
+        result = gpu_check(tmp_path)
+        assert result.returncode == 1 and '--dry-run' in result.stderr.strip().splitlines()[-1]
+
+
+def torch_has_cuda():
+    import torch
+    return torch.cuda.is_available()

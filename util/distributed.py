@@ -19,9 +19,15 @@ def world_size():
     return int(os.environ.get('WORLD_SIZE', 1))
 
 
+def launched():
+    """Whether this process runs the distributed path: started by torchrun (even with one process,
+    so that `torchrun --nproc_per_node 1` checks NCCL and DDP on one GPU), or with WORLD_SIZE > 1."""
+    return world_size() > 1 or 'TORCHELASTIC_RUN_ID' in os.environ
+
+
 def init(device):
     """Join torchrun's process group: NCCL on CUDA, gloo on the CPU."""
-    if world_size() > 1 and not dist.is_initialized():
+    if launched() and not dist.is_initialized():
         if device.type == 'cuda':
             torch.cuda.set_device(device)
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo', device_id=device if device.type == 'cuda' else None)
@@ -49,14 +55,14 @@ def unwrap(net):
 
 def wrap_networks(model, opt):
     """channels_last, then torch.compile, then DDP (outermost, so the model can bypass it)."""
-    if world_size() > 1 and opt.device.type != 'cuda':
+    if dist.is_initialized() and opt.device.type != 'cuda':
         desync_batchnorm(model)
     for name, net in model.nets.items():
         if opt.channels_last:
             net = net.to(memory_format=torch.channels_last)
         if opt.compile:
             net = torch.compile(net, dynamic=False)  # fixed shapes: symbolic ones trip inductor on D
-        if world_size() > 1:
+        if dist.is_initialized():  # (init() joined torchrun's group)
             net = DDP(net, device_ids=[opt.device.index] if opt.device.type == 'cuda' else None)
         model.nets[name] = net
     return model
