@@ -23,6 +23,7 @@ from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.allocator import keep_freed_memory
 from util.errors import DataError, exit_on_user_error
 from util.images import visuals
+from util.progress import RunProgress, total_iterations
 from util.visualizer import Visualizer
 
 
@@ -79,6 +80,8 @@ class Training:
         self.last_epoch = opt.niter + opt.niter_decay
 
     def run(self, loader, epoch, skip):
+        total = total_iterations(self.last_epoch, len(loader), self.opt.max_iters)
+        self.progress = RunProgress(total, self.trainer.iteration)  # the whole run's done/total and time left
         while epoch <= self.last_epoch:
             if self.run_epoch(loader, epoch, skip):
                 return
@@ -143,11 +146,13 @@ class Training:
 
     def log(self, bar, epoch, it, speed, batch):
         opt = self.opt
+        self.postfix.update(self.progress.fields(it))  # the whole run's progress and ETA, every iteration
+        bar.set_postfix(self.postfix, refresh=False)
         if it % opt.print_freq == 0 or it == 1:
             losses = self.trainer.latest_losses()
             self.postfix.update({**{k: f'{v:.2f}' for k, v in losses.items()}, 'img/s': f'{speed:.1f}'})
             bar.set_postfix(self.postfix, refresh=False)
-            self.visualizer.print_losses(epoch, it, losses, speed)
+            self.visualizer.print_losses(epoch, it, losses, speed, self.progress.text(it))
         if it % opt.display_freq == 0 or it == 1:
             self.visualizer.display(visuals(batch, self.trainer.generated, opt.label_nc), epoch, it)
 

@@ -26,8 +26,10 @@ class Visualizer:
             f.write(f"================ training ({time.strftime('%c')}) ================\n")
             f.write(f"machine: {machine.summary()}\n")
 
-    def print_losses(self, epoch, iteration, losses, images_per_s):
-        line = f"(epoch: {epoch}, iters: {iteration}, img/s: {images_per_s:.2f}) " + \
+    def print_losses(self, epoch, iteration, losses, images_per_s, run=None):
+        """run: the whole run's progress, e.g. '120/1000, ETA 12:34' (util/progress.py)."""
+        run = f", run: {run}" if run else ''
+        line = f"(epoch: {epoch}, iters: {iteration}, img/s: {images_per_s:.2f}{run}) " + \
             ' '.join(f"{k}: {v:.3f}" for k, v in losses.items())
         with open(self.log_path, 'a') as f:
             f.write(line + '\n')
