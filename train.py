@@ -57,6 +57,9 @@ def main(args=None):
     loader = data.create_dataloader(opt)
     model = create_model(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
+    if rank0:  # a save killed mid-write (kill -9, power loss) leaves <which>.pth.tmp beside the checkpoint
+        for path in ckpt.remove_leftovers(opt):
+            print(f"removed {path}: left behind by a save that was killed before it finished")
     epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
     if rank0:  # only now: a resume refused for mismatched options must not overwrite the run's opt.json
         options.save(opt)
@@ -142,7 +145,10 @@ class Training:
                          f"the same command with --continue_train resumes from there")
 
     def save(self, which, epoch, epoch_iter):
-        ckpt.save_training(ckpt.path_of(self.opt, which), self.model, self.trainer, self.opt, epoch, epoch_iter)
+        # <epoch>.pth keeps what test.py needs (no optimizer state) unless --save_full_snapshots; latest all
+        full = which == 'latest' or self.opt.save_full_snapshots
+        ckpt.save_training(ckpt.path_of(self.opt, which), self.model, self.trainer, self.opt, epoch, epoch_iter,
+                           full=full)
 
     def log(self, bar, epoch, it, speed, batch):
         opt = self.opt

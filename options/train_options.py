@@ -12,6 +12,9 @@ class TrainOptions(BaseOptions):
         parser.add_argument('--print_freq', type=int, default=100, help='iterations between loss log lines')
         parser.add_argument('--save_latest_freq', type=int, default=5000, help='iterations between latest saves')
         parser.add_argument('--save_epoch_freq', type=int, default=10, help='epochs between numbered saves')
+        parser.add_argument('--save_full_snapshots', action='store_true',
+                            help='numbered saves (<epoch>.pth) keep the optimizer state too, as latest.pth does '
+                                 '(about 3x the size); by default they hold the networks and options test.py needs')
         parser.add_argument('--no_html', action='store_true', help='no web/index.html of snapshots')
         parser.add_argument('--tf_log', action='store_true', default=True, help='TensorBoard logs (on by default)')
         parser.add_argument('--no_tf_log', dest='tf_log', action='store_false')

@@ -82,7 +82,7 @@ def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
 
 def test_epoch_checkpoints_and_lr_decay(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'sched', '--niter', '1', '--niter_decay', '2', '--save_epoch_freq', '1',
-                    '--max_dataset_size', '2'))  # one batch per epoch
+                    '--max_dataset_size', '2', '--save_full_snapshots'))  # one batch per epoch; snapshots with Adam
     for which in ('1', '2', '3', 'latest'):
         assert (tmp_path / 'sched' / f'{which}.pth').is_file()
     state = torch.load(tmp_path / 'sched' / '2.pth', weights_only=True)

@@ -1,11 +1,14 @@
 """Checkpoints: checkpoints/<name>/<which>.pth, written durably, read with weights_only=True.
 
-A training checkpoint holds every network, both optimizers, the step counters, learning
+A training checkpoint (`latest`) holds every network, both optimizers, the step counters, learning
 rates, the RNG states and the options that fix the architecture, so that --continue_train
 resumes exactly, test.py needs only --name, and a mismatched option set is caught before
-any state dict is loaded. train.py saves and resumes, test.py loads, all through here.
+any state dict is loaded. Epoch snapshots (<epoch>.pth) leave out the optimizers and RNG states
+(a third of the size) unless --save_full_snapshots; resuming from one restarts the optimizers.
+train.py saves and resumes, test.py loads, all through here.
 """
 import ast
+import glob
 import os
 import random
 
@@ -64,11 +67,26 @@ def fsync_dir(folder):
         os.close(fd)
 
 
-def save_training(path, model, trainer, opt, epoch, epoch_iter):
-    """Everything --continue_train needs: resuming at (epoch, epoch_iter) replays the same batches."""
-    save(path, {'networks': {k: unwrap(n).state_dict() for k, n in model.networks().items()},
-                'trainer': trainer.state_dict(), 'epoch': epoch, 'epoch_iter': epoch_iter,
-                'rng': rng_state(), 'options': {**arch_options(opt), **data_options(opt)}})
+def save_training(path, model, trainer, opt, epoch, epoch_iter, full=True):
+    """full: everything --continue_train needs (resuming at (epoch, epoch_iter) replays the same
+    batches). Not full (an epoch snapshot): the networks, options, epoch and iteration that test.py
+    needs, without the optimizers' state (2/3 of a full file with Adam) and the RNG states."""
+    state = {'networks': {k: unwrap(n).state_dict() for k, n in model.networks().items()},
+             'epoch': epoch, 'epoch_iter': epoch_iter, 'iteration': trainer.iteration,
+             'options': {**arch_options(opt), **data_options(opt)}}
+    if full:
+        state.update(trainer=trainer.state_dict(), rng=rng_state())
+    save(path, state)
+
+
+def remove_leftovers(opt):
+    """Delete the *.pth.tmp files in checkpoints/<name>/ (a save killed mid-write leaves one; the
+    .pth beside it is whole) -> the paths removed."""
+    folder = os.path.join(opt.checkpoints_dir, opt.name)
+    removed = sorted(glob.glob(os.path.join(glob.escape(folder), '*.pth.tmp')))
+    for path in removed:
+        os.remove(path)
+    return removed
 
 
 def data_options(opt):
@@ -80,6 +98,11 @@ def resume(model, trainer, opt):
     path = path_of(opt, opt.which_epoch)
     state = load(path, opt, train=True)
     load_state(model, state, path)
+    if 'trainer' not in state:  # an epoch snapshot saved without --save_full_snapshots
+        trainer.iteration = state.get('iteration', 0)
+        print(f"{path} holds no optimizer state (an epoch snapshot): the optimizers restart from zero at iteration "
+              f"{trainer.iteration}, epoch {state['epoch']} (--save_full_snapshots keeps it in epoch snapshots)")
+        return state['epoch'], state['epoch_iter']
     try:
         trainer.load_state_dict(state['trainer'])
     except (KeyError, ValueError, RuntimeError) as e:
