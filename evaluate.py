@@ -10,7 +10,8 @@ The training options in checkpoints/<name>/opt.json (train.py writes it) give th
 --dataset_mode, --dataroot, --lbp_variant and the label count; what is given here wins. Reads
 results/<name>/<phase>_<epoch>/images/, writes metrics.json next to it, and prints the protocol
 line and a markdown table row. The metrics and their protocol: evaluation/ (README "Testing and
-evaluation"). Missing weight files are errors; with --allow_missing the metric is reported as n/a.
+evaluation"). Every weight file is looked for before any scoring, and the missing ones are named
+together in one error; with --allow_missing their metrics are reported as n/a.
 """
 import argparse
 import json

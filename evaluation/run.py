@@ -14,29 +14,38 @@ from options.base_options import parse_gpu_ids, resolve_device
 from util.weights import MissingWeights
 
 
-def load_or_skip(what, loader, allow_missing, notes, key):
-    """loader() or None; a missing weight file fails unless --allow_missing, then it becomes a note
-    (a file that is there but wrong always fails)."""
-    try:
-        return loader()
-    except MissingWeights as e:
-        if not allow_missing:
-            raise
+def load_all(loaders, allow_missing, notes):
+    """{key: loader() or None} for loaders = {key: (what, loader)}. Every weight file is looked for
+    before any metric is computed: the missing ones (MissingWeights) are all named in one error,
+    unless --allow_missing, which turns each into a note; a file that is there but wrong always fails."""
+    loaded, missing = {}, {}
+    for key, (what, loader) in loaders.items():
+        try:
+            loaded[key] = loader()
+        except MissingWeights as e:
+            loaded[key], missing[key] = None, e
+    if missing and not allow_missing:
+        if len(missing) == 1:
+            raise MissingWeights(f"{next(iter(missing.values()))}; or pass --allow_missing to report it as n/a")
+        listed = ' '.join(f"({i}) {loaders[k][0]}: {e}." for i, (k, e) in enumerate(missing.items(), 1))
+        raise MissingWeights(f"{len(missing)} weight files are missing (pass --allow_missing to report their "
+                             f"metrics as n/a): {listed}")
+    for key, e in missing.items():
         notes[key] = f"n/a: weights missing ({e})"
-        print(f"{what}: {notes[key]}", file=sys.stderr)
-        return None
+        print(f"{loaders[key][0]}: {notes[key]}", file=sys.stderr)
+    return loaded
 
 
 def load_networks(cfg, device, notes):
     """(Inception or None, segmenter or None, device) as cfg asks."""
-    inception = segmenter = None
+    loaders = {}
     if not cfg.no_fid:
-        inception = load_or_skip('FID/KID', lambda: load_fid_inception(cfg.fid_weights),
-                                 cfg.allow_missing, notes, 'fid')
+        loaders['fid'] = ('FID/KID', lambda: load_fid_inception(cfg.fid_weights))
     if not cfg.no_seg:
         num_classes = label_space(cfg.dataset_mode, cfg.label_nc)[0]
-        segmenter = load_or_skip('mIoU', lambda: build_segmenter(cfg.segmenter, num_classes, cfg.seg_weights),
-                                 cfg.allow_missing, notes, 'seg')
+        loaders['seg'] = ('mIoU', lambda: build_segmenter(cfg.segmenter, num_classes, cfg.seg_weights))
+    nets = load_all(loaders, cfg.allow_missing, notes)
+    inception, segmenter = nets.get('fid'), nets.get('seg')
     return (None if inception is None else inception.to(device),
             None if segmenter is None else segmenter.to(device), device)
 

@@ -495,3 +495,21 @@ def test_train_segmenter_writes_a_checkpoint_evaluate_can_load(tmp_path, monkeyp
                  '--gpu_ids', '-1', '--nThreads', '0', '--batchSize', '2', '--load_size', '64', '--crop_size', '64'])
     seg = build_segmenter('small', None, out)
     assert seg.num_classes == 35 and not [f for f in os.listdir(tmp_path) if '.tmp' in f]
+
+
+def test_evaluate_names_every_missing_weight_file_at_once_before_any_scoring(tmp_path, monkeypatch):
+    write_results(tmp_path)
+    import evaluation.run
+    monkeypatch.setattr(evaluation.run, 'score_folder', lambda *a: pytest.fail('scored without its weights'))
+    fid, seg = str(tmp_path / 'no_inception.pth'), str(tmp_path / 'no_deeplab.pth')
+    with pytest.raises(UserError) as e:
+        run_evaluate(tmp_path, '--dataset_mode', 'coco', '--fid_weights', fid, '--seg_weights', seg)
+    message = str(e.value)
+    assert message.startswith('2 weight files are missing (pass --allow_missing to report their metrics as n/a)')
+    assert fid in message and FID_WEIGHTS_URL in message and '--no_fid' in message  # the file, where, and the skip
+    assert seg in message and DEEPLAB_URL in message and '--no_seg' in message
+    assert message.index('(1) FID/KID') < message.index('(2) mIoU') and '\n' not in message
+    # one missing file: its own message, with --allow_missing offered too
+    with pytest.raises(UserError) as e:
+        run_evaluate(tmp_path, '--dataset_mode', 'coco', '--no_fid', '--seg_weights', seg)
+    assert str(e.value).startswith(f'--seg_weights {seg}: no such file') and '--allow_missing' in str(e.value)
