@@ -4,7 +4,8 @@ Called with the data dict of data/base_dataset.py:
   generator_losses(data)     -> (G losses, {'synthesized_image', 'synthesized_lbp', 'real_lbp'})
   discriminator_losses(data) -> D losses
   generate(data)             -> {'synthesized_image', 'synthesized_lbp'[, 'real_lbp']} (no gradient;
-                                random style with --use_vae)
+                                with --use_vae the real image's style, random with --random_style
+                                or without a real image)
   encode(data)               -> (z, mu, logvar)
 `model(data, mode)` with SPADE's mode names ('generator', 'discriminator', 'inference',
 'encode_only') calls the same methods.
@@ -14,6 +15,8 @@ D: D_Fake, D_real (D_I), DL_Fake, DL_real (D_L). Each has a weight option (--lam
 a weight of 0 or its --no_* flag removes the term and its computation. `--netG spade` has
 no G_L, no D_L and no LBP term: the SPADE baseline.
 """
+import argparse
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -22,7 +25,8 @@ import models.networks as networks
 from models.networks.label_conv import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
-from util.lbp import DEFAULT_TEMPERATURE, LBP, VARIANTS
+from util.errors import UserError
+from util.lbp import DEFAULT_GRAD_WIDTH, LBP, VARIANTS
 
 
 class Pix2PixModel(nn.Module):
@@ -37,8 +41,14 @@ class Pix2PixModel(nn.Module):
                                  "the paper's figure")
         parser.add_argument('--lbp_variant', default='classic', choices=VARIANTS,
                             help="LBP operator: the authors' 3×3 'classic' or scikit-image's circular one")
-        parser.add_argument('--lbp_temperature', type=float, default=DEFAULT_TEMPERATURE,
-                            help='soft-LBP temperature, in gray levels (docs/METHOD.md has the table)')
+        parser.add_argument('--lbp_grad_width', type=float, default=DEFAULT_GRAD_WIDTH,
+                            help="width in grey levels of the surrogate gradient of a generated image's LBP "
+                                 "(docs/METHOD.md has the table)")
+        parser.add_argument('--lbp_temperature', action=Removed, help=argparse.SUPPRESS,
+                            replacement="the LBP D_L sees is now exactly the hard one; its gradient's width is "
+                                        "--lbp_grad_width (grey levels)")
+        parser.add_argument('--random_style', action='store_true',
+                            help="with --use_vae: random styles at inference instead of each real image's")
         netG = parser.peek().netG
         if netG == 'ulbp':
             parser.set_defaults(norm_G='spectralmfadesyncbatch3x3')
@@ -52,13 +62,15 @@ class Pix2PixModel(nn.Module):
             parser.add_argument('--no_lbp_loss', action='store_true', help='no L1(L, LBP(real))')
             parser.add_argument('--no_lbp_D', action='store_true', help='no unified LBP discriminator D_L')
             parser.add_argument('--no_lbp_ganFeat_loss', action='store_true', help='no D_L feature matching')
+            parser.add_argument('--no_lbp_image_fake', action='store_true',
+                                help="D_L judges only G_L's map, not LBP(I): G_I gets no texture signal from D_L")
         return parser
 
     def __init__(self, opt):
         super().__init__()
         self.opt = opt
         self.use_lbp = networks.uses_lbp(opt)
-        self.lbp = LBP(opt.lbp_variant, opt.lbp_temperature, compile=opt.compile)
+        self.lbp = LBP(opt.lbp_variant, opt.lbp_grad_width, compile=opt.compile)
         nets = {'G': networks.define_G(opt)}  # the keys are the checkpoint's
         if self.use_lbp:
             nets['GL'] = networks.define_GL(opt)
@@ -123,7 +135,9 @@ class Pix2PixModel(nn.Module):
     @torch.no_grad()
     def generate(self, data):
         semantics, real = self.preprocess_input(data)
-        fake, _ = self.generate_fake(semantics, None)
+        # As SPADE's inference: with --use_vae the style is each real image's, unless --random_style.
+        style = None if self.opt.random_style else real
+        fake, _ = self.generate_fake(semantics, style)
         if real is not None:  # shown beside the synthesized LBP by test.py and the training page
             fake['real_lbp'] = self.lbp.hard(real)
         return fake
@@ -159,16 +173,12 @@ class Pix2PixModel(nn.Module):
                 if w('lbp'):
                     losses['LBP_L1'] = w('lbp') * F.l1_loss(lbp, real_lbp)
                 if net_dl is not None:
-                    # Real (S, LBP(real)) against fakes (S, L) and (S, soft-LBP(I)): on an 8-bit
-                    # image soft and hard LBP agree, so D_L must judge the texture, not the operator.
-                    soft = self.lbp.soft(image)
-                    (dl_gen, dl_img), dl_real = self.discriminate(net_dl, semantics, [lbp, soft], real_lbp)
+                    dl_fakes, dl_real = self.discriminate(net_dl, semantics, self.lbp_fakes(lbp, image), real_lbp)
+                    # The mean over D_L's fakes, as in D_L's own loss: D_L then weighs as D_I does.
                     if w('lbp_gan'):
-                        losses['LBP_GAN'] = w('lbp_gan') * (self.criterionGAN(dl_gen, True, False)
-                                                            + self.criterionGAN(dl_img, True, False))
+                        losses['LBP_GAN'] = w('lbp_gan') * mean(self.criterionGAN(f, True, False) for f in dl_fakes)
                     if w('lbp_feat'):
-                        losses['LBP_GAN_Feat'] = w('lbp_feat') * (feature_matching(dl_gen, dl_real)
-                                                                  + feature_matching(dl_img, dl_real))
+                        losses['LBP_GAN_Feat'] = w('lbp_feat') * mean(feature_matching(f, dl_real) for f in dl_fakes)
         if w('vgg'):
             losses['VGG'] = w('vgg') * self.criterionVGG(image, real)
         if kld is not None:
@@ -183,12 +193,17 @@ class Pix2PixModel(nn.Module):
         d_fake, d_real = self.discriminate(self.nets['D'], semantics, image, real)
         losses = {'D_Fake': self.criterionGAN(d_fake, False), 'D_real': self.criterionGAN(d_real, True)}
         if 'DL' in self.nets:
-            soft = self.lbp.soft(image)
-            (dl_gen, dl_img), dl_real = self.discriminate(
-                self.nets['DL'], semantics, [fake['synthesized_lbp'].detach(), soft], self.lbp.hard(real))
-            losses['DL_Fake'] = 0.5 * (self.criterionGAN(dl_gen, False) + self.criterionGAN(dl_img, False))
+            fakes = self.lbp_fakes(fake['synthesized_lbp'].detach(), image)
+            dl_fakes, dl_real = self.discriminate(self.nets['DL'], semantics, fakes, self.lbp.hard(real))
+            losses['DL_Fake'] = mean(self.criterionGAN(f, False) for f in dl_fakes)
             losses['DL_real'] = self.criterionGAN(dl_real, True)
         return losses
+
+    def lbp_fakes(self, lbp, image):
+        """D_L's fakes: G_L's map L and, unless --no_lbp_image_fake, LBP(I). LBP(I) is exactly the hard
+        LBP of I's 8-bit rendering (so D_L cannot tell it from a photo's by the operator) and passes
+        the surrogate gradient to G_I (util/lbp.py)."""
+        return [lbp] if self.opt.no_lbp_image_fake else [lbp, self.lbp.differentiable(image)]
 
     def discriminate(self, net, semantics, fakes, real):
         """One D pass over fake(s) and real, batched together (as SPADE) so both see the same D.
@@ -201,6 +216,22 @@ class Pix2PixModel(nn.Module):
         split = [[f.chunk(len(fakes) + 1) for f in scale] for scale in net(semantics, torch.cat(fakes + [real]))]
         chunks = [[[f[i] for f in scale] for scale in split] for i in range(len(fakes) + 1)]
         return (chunks[:-1] if many else chunks[0]), chunks[-1]
+
+
+def mean(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+class Removed(argparse.Action):
+    """An option that no longer exists: giving it is an error that names its replacement."""
+
+    def __init__(self, option_strings, dest, replacement, **kwargs):
+        super().__init__(option_strings, dest, nargs='?', **kwargs)
+        self.replacement = replacement
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise UserError(f"{option_string} was removed: {self.replacement}")
 
 
 def skip_ddp(net):

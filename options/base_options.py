@@ -77,7 +77,6 @@ class BaseOptions:
         parser.add_argument('--init_variance', type=float, default=0.02)
         parser.add_argument('--z_dim', type=int, default=256, help='size of the style vector z')
         parser.add_argument('--no_instance', action='store_true', help='no instance-edge input channel')
-        parser.add_argument('--nef', type=int, default=16, help='encoder width')
         parser.add_argument('--use_vae', action='store_true', help='style encoder + KL loss')
 
         # weights, speed
@@ -193,14 +192,14 @@ def check(opt):
     at_least = {'nThreads': 0, 'ngf': 1}
     if opt.is_train:  # training-only options: intervals, D's width and scales
         at_least.update({k: 1 for k in ('print_freq', 'display_freq', 'save_latest_freq', 'save_epoch_freq',
-                                        'ndf', 'num_D')})
+                                        'ndf', 'num_D', 'eval_num')}, eval_freq=0)
     for name, least in at_least.items():
         if getattr(opt, name) < least:
             raise UserError(f"--{name} {getattr(opt, name)}: must be at least {least}")
     if opt.nhidden < 1:
         raise UserError(f"--nhidden {opt.nhidden}: must be at least 1 (the label branch's hidden width)")
-    if opt.lbp_temperature <= 0:
-        raise UserError(f"--lbp_temperature {opt.lbp_temperature}: must be > 0 (gray levels)")
+    if not opt.lbp_grad_width > 0:
+        raise UserError(f"--lbp_grad_width {opt.lbp_grad_width}: must be > 0 (grey levels)")
     if opt.nhidden_lbp is not None and opt.nhidden_lbp < 0:
         raise UserError(f"--nhidden_lbp {opt.nhidden_lbp}: must be >= 0 (0: no hidden layer)")
     if opt.netG != 'pix2pixhd' and parse_adaptive(opt.norm_G)[0] == 'mfade' and not uses_lbp(opt):

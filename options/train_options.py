@@ -21,12 +21,19 @@ class TrainOptions(BaseOptions):
         parser.add_argument('--continue_train', action='store_true', help='resume from the latest checkpoint')
         parser.add_argument('--which_epoch', type=str, default='latest', help='checkpoint to resume from')
         parser.add_argument('--max_iters', type=int, default=None, help='stop after this many iterations')
+        parser.add_argument('--eval_freq', type=int, default=0,
+                            help='every N iterations score --eval_num val scenes (eval_log.csv, TensorBoard eval/); '
+                                 '0: never')
+        parser.add_argument('--eval_num', type=int, default=100, help='val scenes scored by --eval_freq')
+        parser.add_argument('--eval_seg_weights', type=str, default='',
+                            help='small segmenter (scripts/train_segmenter.py) for --eval_freq: adds mIoU, accuracy '
+                                 'and FID/KID on its features')
 
         # schedule and optimiser (SPADE: TTUR, Adam(0, 0.9))
         parser.add_argument('--niter', type=int, default=50, help='epochs at the initial learning rate')
         parser.add_argument('--niter_decay', type=int, default=0, help='epochs of linear decay to zero')
-        parser.add_argument('--beta1', type=float, default=0.0)
-        parser.add_argument('--beta2', type=float, default=0.9)
+        parser.add_argument('--beta1', type=float, default=0.5, help="Adam's beta1 with --no_TTUR (SPADE's)")
+        parser.add_argument('--beta2', type=float, default=0.999, help="Adam's beta2 with --no_TTUR (SPADE's)")
         parser.add_argument('--lr', type=float, default=0.0002)
         parser.add_argument('--no_TTUR', action='store_true', help='same lr for G and D with --beta1/--beta2 (default: G lr/2, D lr*2, betas 0, 0.9)')
         parser.add_argument('--D_steps_per_G', type=int, default=1)

@@ -11,7 +11,7 @@ from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from conftest import NO_CHECKPOINTS, random_batch, tiny_opt, train_opt
 from util.errors import UserError
-from util.lbp import lbp_hard
+from util.lbp import LBP
 
 HERE = os.path.dirname(__file__)
 DATASETS = {  # option set -> (H, W, label values incl. don't care, has instances)
@@ -94,9 +94,9 @@ def test_mfade_lbp_branch_without_hidden_layer():
     assert norm(x, seg, lbp).shape == x.shape
 
 
-def test_d_l_sees_a_real_photo_alike_as_real_and_as_fake(monkeypatch):
+def test_d_l_sees_a_real_photo_identically_as_real_and_as_fake(monkeypatch):
     # The same real batch fed once as real, (S, LBP(real)), and once as the fake image,
-    # (S, soft-LBP(image)): what D_L gets differs by less than the soft/hard bound (docs/METHOD.md).
+    # (S, LBP(image)): D_L gets exactly the same map, so the operator cannot leak.
     from skimage import data as photos
     opt = tiny_opt()
     model = Pix2PixModel(opt)
@@ -111,9 +111,43 @@ def test_d_l_sees_a_real_photo_alike_as_real_and_as_fake(monkeypatch):
     semantics, lbp_maps = seen[0]  # D_L(S, x): one S for the batch of fakes and reals in x
     assert torch.equal(semantics.ids, data['label'])
     _, as_fake, as_real = lbp_maps.chunk(3)
-    gap = (as_fake - as_real).abs() * 127.5
-    assert gap.mean() <= 1 and gap.quantile(0.99) <= 4
+    assert torch.equal(as_fake, as_real)
     assert (as_real[:, -1] != as_real[0, -1, 0, 0]).any()  # a textured photo, not a flat one
+
+
+def test_g_i_learns_from_d_l_only_through_lbp_of_its_image():
+    # D_L's GAN term alone: G_I gets a gradient through LBP(I)'s surrogate; without the LBP(I) fake,
+    # D_L only judges G_L's map and G_I gets none.
+    for extra, reaches_g in (((), True), (('--no_lbp_image_fake',), False)):
+        opt = tiny_opt('--no_ganFeat_loss', '--no_lbp_loss', '--no_lbp_ganFeat_loss', '--lambda_gan', '0', *extra)
+        model = Pix2PixModel(opt)
+        losses, _ = model(random_batch(opt, 2), 'generator')
+        assert set(losses) == {'LBP_GAN'}
+        losses['LBP_GAN'].backward()
+        g = [p.grad for p in model.nets['G'].parameters() if p.grad is not None]
+        assert (sum(x.abs().sum() for x in g) > 0 if g else False) == reaches_g, extra
+        assert sum(p.grad.abs().sum() for p in model.nets['GL'].parameters() if p.grad is not None) > 0
+
+
+def test_g_and_d_l_average_over_the_same_fakes(monkeypatch):
+    # G's LBP_GAN and LBP_GAN_Feat and D_L's DL_Fake are each the mean over D_L's fakes.
+    opt = tiny_opt()
+    model = Pix2PixModel(opt)
+    calls = []
+
+    def gan(pred, target, for_discriminator=True):
+        calls.append((target, for_discriminator))
+        return torch.tensor(float(len(calls)))
+    monkeypatch.setattr(model.criterionGAN, 'forward', gan)
+    losses, _ = model(random_batch(opt), 'generator')
+    # calls: D_I (1), D_L's two fakes (2, 3) -> LBP_GAN = mean(2, 3)
+    assert losses['LBP_GAN'].item() == 2.5 and len(calls) == 3
+    calls.clear()
+    losses = model(random_batch(opt), 'discriminator')
+    # D_I fake (1), D_I real (2), D_L fakes (3, 4), D_L real (5)
+    assert losses['DL_Fake'].item() == 3.5 and losses['DL_real'].item() == 5
+    one = Pix2PixModel(tiny_opt('--no_lbp_image_fake'))
+    assert len(one.lbp_fakes(torch.zeros(1, 1, 4, 4), torch.zeros(1, 3, 4, 4))) == 1
 
 
 def test_lbp_variant_reaches_the_model():
@@ -121,7 +155,7 @@ def test_lbp_variant_reaches_the_model():
     image = torch.rand(1, 3, 32, 64) * 2 - 1
     codes = {v: Pix2PixModel(tiny_opt('--lbp_variant', v)).lbp.hard(image) for v in ('classic', 'skimage')}
     assert not torch.equal(codes['classic'], codes['skimage'])
-    assert torch.equal(codes['classic'], lbp_hard(image, 'classic'))
+    assert torch.equal(codes['classic'], LBP("classic").hard(image))
     assert tiny_opt().lbp_variant == 'classic'
 
 
@@ -242,12 +276,21 @@ def test_inference_and_encoder_modes():
                                '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
     model = Pix2PixModel(opt).eval()
     assert set(model.networks()) == {'G', 'GL', 'E'}
+    assert model.nets['E'].fc_mu.in_features == opt.ngf * 8 * 4 * 4  # the style encoder is --ngf wide, as SPADE's
     data = random_batch(opt, 2)
+    encoded = []
+    encode_z = model.encode_z
+    model.encode_z = lambda real: encoded.append(real) or encode_z(real)
     a, b = model(data, 'inference'), model(data, 'inference')
     assert a['synthesized_image'].shape == (2, 3, 32, 64)
-    assert not torch.equal(a['synthesized_image'], b['synthesized_image'])  # a new style each time
+    # As SPADE's inference: each real image's style is encoded (and sampled around it).
+    assert len(encoded) == 2 and torch.equal(encoded[0], data['image'])
+    assert not torch.equal(a['synthesized_image'], b['synthesized_image'])
     z, mu, logvar = model(data, 'encode_only')
     assert z.shape == mu.shape == logvar.shape == (2, opt.z_dim)
+    opt.random_style = True  # --random_style: z from the prior, no encoder
+    model(data, 'inference')
+    assert len(encoded) == 3  # (encode_only above), none for the random style
 
 
 def test_instance_edges_channel():

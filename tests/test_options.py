@@ -49,9 +49,11 @@ def test_cityscapes_defaults_are_spades():
 
 
 def test_lbp_options_are_checked():
-    assert (tiny_opt().lbp_variant, tiny_opt().lbp_temperature) == ('classic', 0.08)
-    with pytest.raises(UserError, match='--lbp_temperature 0.0'):
-        tiny_opt('--lbp_temperature', '0')
+    assert (tiny_opt().lbp_variant, tiny_opt().lbp_grad_width) == ('classic', 2.0)
+    with pytest.raises(UserError, match='--lbp_grad_width 0.0: must be > 0'):
+        tiny_opt('--lbp_grad_width', '0')
+    with pytest.raises(UserError, match='--lbp_temperature was removed: .*--lbp_grad_width'):
+        tiny_opt('--lbp_temperature', '0.08')
     with pytest.raises(UserError, match='--nhidden_lbp -1'):
         tiny_opt('--nhidden_lbp', '-1')
     with pytest.raises(SystemExit):  # argparse's own one-line message: invalid choice

@@ -66,15 +66,21 @@ class Pix2PixTrainer:
         return {k: v.item() for k, v in {**self.g_losses, **self.d_losses}.items()}
 
     def update_learning_rate(self, epoch):
-        """SPADE's schedule: constant for --niter epochs, then linear to 0 over --niter_decay."""
+        """The rate epoch `epoch` (1-based) trains at, as SPADE's schedule: constant through epoch
+        niter + 1, then lower by lr/niter_decay each epoch, so the last (niter + niter_decay) trains
+        at lr/niter_decay. (SPADE lowers the rate at the end of each epoch past niter.)"""
         opt = self.opt
-        decay = max(0, epoch - opt.niter) / opt.niter_decay if opt.niter_decay else 0.0
+        decay = max(0, epoch - opt.niter - 1) / opt.niter_decay if opt.niter_decay else 0.0
         self.lr = opt.lr * (1 - min(decay, 1.0))
         lr_g, lr_d, _ = self.rates(self.lr)
         for group in self.optimizer_G.param_groups:
             group['lr'] = lr_g
         for group in self.optimizer_D.param_groups:
             group['lr'] = lr_d
+
+    def learning_rates(self):
+        """(G's, D's) current learning rate."""
+        return self.optimizer_G.param_groups[0]['lr'], self.optimizer_D.param_groups[0]['lr']
 
     def state_dict(self):
         return {'optimizer_G': self.optimizer_G.state_dict(), 'optimizer_D': self.optimizer_D.state_dict(),

@@ -21,8 +21,10 @@ from util.errors import UserError
 # Options that change the networks' shapes: a checkpoint only fits the same values.
 ARCH_OPTIONS = ('netG', 'label_nc', 'contain_dontcare_label', 'no_instance', 'semantic_nc', 'ngf', 'ngf_lbp',
                 'norm_G', 'nhidden', 'nhidden_lbp', 'lbp_variant', 'num_upsampling_layers', 'crop_size',
-                'aspect_ratio', 'use_vae', 'z_dim', 'nef')
-TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D')
+                'aspect_ratio', 'use_vae', 'z_dim')
+# Compared on resume only: D's shape, and the LBP gradient a run was trained with (stored so a
+# checkpoint says how it was trained).
+TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D', 'no_lbp_image_fake', 'lbp_grad_width')
 # Stored so that test.py can default to them, never compared: testing on other data is allowed.
 DATA_OPTIONS = ('dataset_mode',)
 DERIVED_OPTIONS = ('semantic_nc',)  # computed from others, not an option one can pass

@@ -1,4 +1,4 @@
-"""Local binary patterns (8 neighbours, radius 1) as batched torch ops, hard and soft (differentiable).
+"""Local binary patterns (8 neighbours, radius 1) as batched torch ops: hard, and differentiable.
 
 Two operators (`variant`), both on the 8-bit luminance img_as_ubyte(rgb2gray(rgb)):
 - 'classic' (default): the paper authors' extractor, the 3×3 LBP. Neighbours are the eight integer
@@ -10,13 +10,14 @@ Two operators (`variant`), both on the 8-bit luminance img_as_ubyte(rgb2gray(rgb
   (-sin(2πp/8), cos(2πp/8)) rounded to 5 decimals, so the diagonals are bilinear mixes (weights
   0.70711 / 0.29289); outside pixels count as 0; bit p weighs 2**p.
 
-The soft LBP (for generated images, where D_L needs a gradient) compares the same 8-bit grey,
-rounded with a straight-through estimator (forward: 8-bit; backward: identity), and sets each bit
-to sigmoid((difference + 0.5) / t). Differences are integers, so a tie gives ≈1 and -1 gives ≈0,
-exactly as the hard rule: on an 8-bit image soft ≈ hard (docs/METHOD.md has the measured table).
+The differentiable LBP of a generated image (what D_L needs a gradient through) is, in the forward
+pass, exactly the hard LBP of the image's 8-bit rendering; in the backward pass each bit passes the
+derivative of a smooth bit, sigmoid((d + 0.5) / width), of the *continuous* neighbour - centre
+difference d (a straight-through surrogate, as for binary networks). The width, in grey levels,
+sets how far from the threshold a difference still gets a gradient (docs/METHOD.md has the table).
 
 Every "neighbour - centre" difference is a weighted sum of shifted views of the grey image: a
-handful of whole-tensor ops, no loop over pixels. `LBP(variant, temperature, compile=True)` holds
+handful of whole-tensor ops, no loop over pixels. `LBP(variant, grad_width, compile=True)` holds
 torch.compile'd versions that fuse them into one pass over memory.
 """
 import math
@@ -25,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 VARIANTS = ('classic', 'skimage')
-DEFAULT_TEMPERATURE = 0.08  # the largest t meeting the agreement bound (docs/METHOD.md, "Soft LBP")
+DEFAULT_GRAD_WIDTH = 2.0  # grey levels: the widest that keeps half the old gradient on every photo (docs/METHOD.md)
 
 # rgb2gray's luminance weights; multiplied by 10**4 they are integers, which makes the
 # 8-bit gray of an 8-bit image exact: round(N / 10**4) with N = 2125 R + 7154 G + 721 B.
@@ -42,9 +43,6 @@ _OFFSETS = [(round(-math.sin(2 * math.pi * p / 8), 5), round(math.cos(2 * math.p
 _W_CORNER = 0.70711 * 0.70711
 _W_SIDE = 0.70711 * (1 - 0.70711)
 _DIAG_SIDES = ((2, 0), (2, 4), (6, 4), (6, 0))  # the axis neighbours beside diagonals 1, 3, 5, 7
-# 'skimage' diagonal differences are not integers but w_c·a + w_s·b with integer a, b: the closest
-# to 0 from below is -0.0858 (a = -1, b = 2). The soft bit scales that gap to the axis bits' gap of 1.
-_DIAG_GAP = _W_CORNER - 2 * _W_SIDE
 
 
 def gray8(images):
@@ -58,12 +56,6 @@ def gray_continuous(images):
     """N×3×H×W in [-1, 1] -> N×1×H×W luminance on the 0..255 scale, differentiable."""
     w = torch.tensor(_GRAY, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     return ((images + 1) * 127.5 * w).sum(1, keepdim=True)
-
-
-def gray8_straight_through(images):
-    """The 8-bit grey in the forward pass, the continuous luminance's gradient in the backward."""
-    g = gray_continuous(images)
-    return g + (gray8(images) - g).detach()
 
 
 def _shifted(gray, pad_value):
@@ -83,8 +75,13 @@ def _classic_hard(gray):
     return sum((d >= 0).to(gray.dtype) * 2 ** p for p, d in enumerate(_classic_diffs(gray)))
 
 
-def _classic_soft(gray, temperature):
-    return sum(torch.sigmoid((d + 0.5) / temperature) * 2 ** p for p, d in enumerate(_classic_diffs(gray)))
+def _smooth_codes(diffs, width):
+    """sum_p 2^p · sigmoid((d_p + 0.5) / width): its gradient is the surrogate of the hard bits'."""
+    return sum(torch.sigmoid((d + 0.5) / width) * 2 ** p for p, d in diffs)
+
+
+def _classic_smooth(gray, width):
+    return _smooth_codes(enumerate(_classic_diffs(gray)), width)
 
 
 # ---- 'skimage' ----
@@ -119,11 +116,10 @@ def _skimage_hard(gray):
     return codes, ties.to(torch.uint8)
 
 
-def _skimage_soft(gray, temperature):
+def _skimage_smooth(gray, width):
     axis, diag = _skimage_diffs(gray)
-    bits = [(p, d + 0.5) for p, d in axis.items()]
-    bits += [(p, (_W_CORNER * corner + _W_SIDE * sides) / _DIAG_GAP + 0.5) for p, (corner, sides) in diag.items()]
-    return sum(torch.sigmoid(d / temperature) * 2 ** p for p, d in bits)
+    diffs = list(axis.items()) + [(p, _W_CORNER * corner + _W_SIDE * sides) for p, (corner, sides) in diag.items()]
+    return _smooth_codes(diffs, width)
 
 
 def _lost_bits(gray, ties):
@@ -178,9 +174,10 @@ def _hard_codes(images, variant):
     return codes, gray, ties
 
 
-def _soft_codes(images, variant, temperature):
-    soft = _classic_soft if variant == 'classic' else _skimage_soft
-    return soft(gray8_straight_through(images), temperature)
+def _smooth(images, variant, width):
+    """The smooth codes of the continuous luminance: only their gradient is used."""
+    smooth = _classic_smooth if variant == 'classic' else _skimage_smooth
+    return smooth(gray_continuous(images), width)
 
 
 def _float32(images):
@@ -189,20 +186,23 @@ def _float32(images):
 
 
 class LBP:
-    """The hard and soft LBP maps of one operator; the model holds one (compiled with --compile).
+    """The hard and the differentiable LBP maps of one operator; the model holds one (compiled with
+    --compile).
 
     Maps are N×1×H×W in [-1, 1] (code / 127.5 - 1) from N×3×H×W images in [-1, 1], float32 even
     under autocast (LBP compares grey levels 1/255 apart).
     """
 
-    def __init__(self, variant='classic', temperature=DEFAULT_TEMPERATURE, compile=False):
+    def __init__(self, variant='classic', grad_width=DEFAULT_GRAD_WIDTH, compile=False):
         if variant not in VARIANTS:
             raise ValueError(f"LBP variant '{variant}': choose one of {', '.join(VARIANTS)}")
-        self.variant, self.temperature = variant, temperature
-        self._hard, self._soft = _hard_codes, _soft_codes
+        if not grad_width > 0:
+            raise ValueError(f"LBP gradient width {grad_width}: must be > 0 (grey levels)")
+        self.variant, self.grad_width = variant, grad_width
+        self._hard, self._smooth = _hard_codes, _smooth
         if compile:
             self._hard = torch.compile(_hard_codes, dynamic=False)
-            self._soft = torch.compile(_soft_codes, dynamic=False)
+            self._smooth = torch.compile(_smooth, dynamic=False)
 
     def codes(self, images):
         """Hard codes 0..255 (float), no gradient."""
@@ -217,20 +217,16 @@ class LBP:
     def hard(self, images):
         return self.codes(images) / 127.5 - 1
 
-    def soft(self, images):
-        """Differentiable; on an 8-bit image it equals hard() up to the bound in docs/METHOD.md."""
+    def differentiable(self, images):
+        """hard(images) exactly in the forward pass; the surrogate gradient in the backward pass.
+
+        smooth - smooth.detach() is exactly 0.0, so the value is bit for bit hard()'s: D_L cannot
+        tell a generated image from a photo by the operator.
+        """
         with _float32(images):
-            return self._soft(images.float(), self.variant, self.temperature) / 127.5 - 1
-
-
-def lbp_hard(images, variant='classic'):
-    """N×3×H×W images in [-1, 1] -> N×1×H×W LBP map in [-1, 1]. No gradient."""
-    return LBP(variant).hard(images)
-
-
-def lbp_soft(images, temperature=DEFAULT_TEMPERATURE, variant='classic'):
-    """Differentiable LBP map in [-1, 1]; t is in gray levels (0..255 scale)."""
-    return LBP(variant, temperature).soft(images)
+            images = images.float()
+            smooth = self._smooth(images, self.variant, self.grad_width)
+            return (self.codes(images) + (smooth - smooth.detach())) / 127.5 - 1
 
 
 def lbp_from_rgb8(rgb8, variant='classic'):

@@ -58,4 +58,4 @@ def define_D(opt, input_nc):
 
 
 def define_E(opt):
-    return _init(ConvEncoder(opt.nef, opt.z_dim, opt.norm_E), opt)
+    return _init(ConvEncoder(opt.ngf, opt.z_dim, opt.norm_E), opt)  # --ngf wide, as SPADE's encoder

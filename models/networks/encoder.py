@@ -6,10 +6,9 @@ from .normalization import plain_norm_layer
 
 
 class ConvEncoder(nn.Module):
-    def __init__(self, nef=16, z_dim=256, norm_E='spectralinstance'):
+    def __init__(self, ndf=64, z_dim=256, norm_E='spectralinstance'):
         super().__init__()
         norm = plain_norm_layer(norm_E)
-        ndf = nef
         chans = [3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8, ndf * 8]
         self.convs = nn.ModuleList(norm(nn.Conv2d(chans[i], chans[i + 1], 3, stride=2, padding=1))
                                    for i in range(6))
