@@ -17,6 +17,7 @@ from tqdm import tqdm
 import data
 import util.checkpoint as ckpt
 import util.distributed as distributed
+from evaluation.during_training import TrainingEvaluator
 from models import create_model
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
@@ -81,8 +82,16 @@ class Training:
         self.start_iteration = trainer.iteration
         self.postfix = {}  # the latest losses, shown on every epoch's progress bar
         self.last_epoch = opt.niter + opt.niter_decay
+        self.evaluator = None
+        if opt.eval_freq and rank0:
+            self.evaluator = TrainingEvaluator(opt, model)
+            self.evaluator.keep_rows_until(trainer.iteration)
 
     def run(self, loader, epoch, skip):
+        if self.opt.max_iters is not None and self.trainer.iteration >= self.opt.max_iters:
+            print(f"--max_iters {self.opt.max_iters}: {ckpt.path_of(self.opt, self.opt.which_epoch)} is at iteration "
+                  f"{self.trainer.iteration} already; nothing to train")
+            return
         total = total_iterations(self.last_epoch, len(loader), self.opt.max_iters)
         self.progress = RunProgress(total, self.trainer.iteration)  # the whole run's done/total and time left
         while epoch <= self.last_epoch:
@@ -115,6 +124,7 @@ class Training:
                 tick = time.time()
                 if self.rank0:
                     self.log(bar, epoch, it, speed, batch)
+                    self.evaluate(epoch, it, last=done == len(loader) + skip and epoch == self.last_epoch)
                     if it % opt.save_latest_freq == 0:
                         self.save('latest', epoch, done)
                 if self.stopped(epoch, done):
@@ -154,6 +164,7 @@ class Training:
         opt = self.opt
         self.postfix.update(self.progress.fields(it))  # the whole run's progress and ETA, every iteration
         bar.set_postfix(self.postfix, refresh=False)
+        self.visualizer.log_rates(it, *self.trainer.learning_rates())
         if it % opt.print_freq == 0 or it == 1:
             losses = self.trainer.latest_losses()
             self.postfix.update({**{k: f'{v:.2f}' for k, v in losses.items()}, 'img/s': f'{speed:.1f}'})
@@ -161,6 +172,16 @@ class Training:
             self.visualizer.print_losses(epoch, it, losses, speed, self.progress.text(it))
         if it % opt.display_freq == 0 or it == 1:
             self.visualizer.display(visuals(batch, self.trainer.generated, opt.label_nc), epoch, it)
+
+    def evaluate(self, epoch, it, last):
+        """--eval_freq: score the val subset every N iterations and at the run's last one."""
+        if self.evaluator is None:
+            return
+        at_limit = self.opt.max_iters is not None and it == self.opt.max_iters
+        if it % self.opt.eval_freq == 0 or at_limit or last:
+            row = self.evaluator(it, epoch, self.trainer.learning_rates(), self.visualizer.writer)
+            shown = {k: f'{v:.4g}' for k, v in row.items() if k not in ('iteration', 'epoch') and v is not None}
+            tqdm.write(f"eval at iteration {it}: {shown}")
 
     def close(self):
         if self.visualizer:

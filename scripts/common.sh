@@ -1,4 +1,4 @@
-# Shared helpers of scripts/{cityscapes,ade20k,coco,demo_table}.sh; source it, do not run it.
+# Shared helpers of scripts/{cityscapes,ade20k,coco}.sh; source it, do not run it.
 #
 # Every check fails with ONE line on stderr ("<script>: error: ...") and exit status 1, so a
 # missing dataset folder or weight file is caught before hours of training, not after.

@@ -1,4 +1,5 @@
 """train.py / test.py end to end on a tiny generated Cityscapes-format dataset."""
+import csv
 import importlib.util
 import io
 import json
@@ -80,14 +81,68 @@ def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
     assert (run / 'opt.json').is_file() and (run / 'opt.txt').is_file()
 
 
-def test_epoch_checkpoints_and_lr_decay(dataroot, tmp_path):
+def test_epoch_checkpoints(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'sched', '--niter', '1', '--niter_decay', '2', '--save_epoch_freq', '1',
                     '--max_dataset_size', '2', '--save_full_snapshots'))  # one batch per epoch; snapshots with Adam
     for which in ('1', '2', '3', 'latest'):
         assert (tmp_path / 'sched' / f'{which}.pth').is_file()
-    state = torch.load(tmp_path / 'sched' / '2.pth', weights_only=True)
-    assert state['trainer']['lr'] == pytest.approx(0.0002 * 0.5)  # epoch 2 of niter 1 + decay 2
-    assert state['trainer']['optimizer_D']['param_groups'][0]['lr'] == pytest.approx(0.0002 * 0.5 * 2)
+
+
+def spade_rates(lr, niter, niter_decay, epochs):
+    """The rate each epoch trains at in SPADE: its update_learning_rate(epoch) runs at the end of
+    every epoch and, past niter, subtracts lr / niter_decay."""
+    rates, current = [], lr
+    for epoch in range(1, epochs + 1):
+        rates.append(current)
+        if epoch > niter:
+            current -= lr / niter_decay
+    return rates
+
+
+def eval_rows(folder):
+    with open(folder / 'eval_log.csv') as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize('ttur', [True, False])
+def test_lr_schedule_is_spades_across_a_resume(dataroot, tmp_path, ttur):
+    # One batch per epoch, niter 2 + niter_decay 3; --eval_freq 1 logs the rates of every iteration.
+    # Stopped after epoch 3 and resumed: the rates are SPADE's, epoch by epoch.
+    args = ['--niter', '2', '--niter_decay', '3', '--max_dataset_size', '2', '--eval_freq', '1', '--eval_num', '1',
+            '--save_latest_freq', '1'] + ([] if ttur else ['--no_TTUR'])
+    train.main(tiny(dataroot, tmp_path, 's', '--max_iters', '3', *args))
+    train.main(tiny(dataroot, tmp_path, 's', '--continue_train', *args))
+    rows = eval_rows(tmp_path / 's')
+    assert [int(r['iteration']) for r in rows] == [1, 2, 3, 4, 5] == [int(r['epoch']) for r in rows]
+    expected = spade_rates(0.0002, 2, 3, 5)  # 2e-4, 2e-4, 2e-4, 1.33e-4, 0.67e-4: the last is lr / niter_decay
+    g, d = (0.5, 2.0) if ttur else (1.0, 1.0)
+    assert [float(r['lr_G']) for r in rows] == pytest.approx([g * x for x in expected])
+    assert [float(r['lr_D']) for r in rows] == pytest.approx([d * x for x in expected])
+    betas = torch.load(tmp_path / 's' / 'latest.pth', weights_only=True)['trainer']['optimizer_G']['param_groups'][0]
+    assert tuple(betas['betas']) == ((0.0, 0.9) if ttur else (0.5, 0.999))  # SPADE's --no_TTUR defaults
+
+
+def test_eval_freq_logs_metrics_and_resume_drops_rows_it_retrains(dataroot, tmp_path):
+    from evaluation.segmenters import small_checkpoint
+    from evaluation.segmenters.small import SmallUNet
+    seg = tmp_path / 'seg.pth'
+    torch.save(small_checkpoint(SmallUNet(19), 19, 'cityscapes'), seg)
+    args = ['--eval_freq', '2', '--eval_num', '2', '--eval_seg_weights', str(seg), '--tf_log']
+    train.main(tiny(dataroot, tmp_path, 'e', '--max_iters', '5', *args))
+    rows = eval_rows(tmp_path / 'e')
+    assert [int(r['iteration']) for r in rows] == [2, 4, 5]  # every 2, and at --max_iters
+    for r in rows:
+        assert 0 < float(r['lbp_distance']) < 1 and 0 <= float(r['lbp_map_distance']) < 1
+        assert 0 <= float(r['miou']) <= 1 and 0 <= float(r['accuracy']) <= 1
+        assert float(r['fid_seg']) >= 0 and r['kid_seg'] != ''
+    # a row logged after the checkpoint a run resumes from is dropped, then logged again
+    with open(tmp_path / 'e' / 'eval_log.csv', 'a') as f:
+        f.write('6,2,0,0,0.5,0.5,0,0,0,0,0\n')
+    train.main(tiny(dataroot, tmp_path, 'e', '--max_iters', '6', '--continue_train', *args))
+    rows = eval_rows(tmp_path / 'e')
+    assert [int(r['iteration']) for r in rows] == [2, 4, 5, 6] and float(rows[-1]['lbp_distance']) != 0.5
+    events = [f for f in os.listdir(tmp_path / 'e' / 'logs') if f.startswith('events')]
+    assert events
 
 
 def test_mismatched_options_on_resume_are_a_clear_error(dataroot, tmp_path):

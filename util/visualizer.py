@@ -37,6 +37,11 @@ class Visualizer:
             for k, v in losses.items():
                 self.writer.add_scalar(f'loss/{k}', v, iteration)
 
+    def log_rates(self, iteration, lr_g, lr_d):
+        if self.writer:
+            self.writer.add_scalar('lr/G', lr_g, iteration)
+            self.writer.add_scalar('lr/D', lr_d, iteration)
+
     def display(self, visuals, epoch, iteration):
         if self.writer:
             for title, picture in visuals.items():

@@ -82,6 +82,11 @@ class Segmenter(nn.Module):
         return logits
 
     @torch.no_grad()
+    def features(self, rgb):
+        """N×3×H×W 8-bit RGB -> N×D float64 features, for networks that define them (the small U-Net)."""
+        return self.net.features(self.normalise(rgb)).double()
+
+    @torch.no_grad()
     def predict(self, rgb, size=None):
         """N×3×H×W 8-bit RGB (uint8 or float 0..255) -> N×H×W int64 class ids, at `size` if given."""
         return self.forward(rgb, size).argmax(1)

@@ -27,14 +27,25 @@ class SmallUNet(nn.Module):
         self.head = nn.Conv2d(width, num_classes, 1)
         self.multiple = 2 ** (levels - 1)
 
-    def forward(self, x):
+    def encode(self, x):
+        """-> the encoder's feature maps, finest first (x padded to a multiple of 8)."""
         h, w = x.shape[2:]
-        pad_h, pad_w = -h % self.multiple, -w % self.multiple
-        x = F.pad(x, (0, pad_w, 0, pad_h), mode='replicate')
+        x = F.pad(x, (0, -w % self.multiple, 0, -h % self.multiple), mode='replicate')
         skips = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else F.max_pool2d(x, 2))
             skips.append(x)
+        return skips
+
+    def features(self, x):
+        """The bottleneck, averaged over space: one 8·width vector per image (FID/KID features of
+        the demo experiment: a network that has only seen the real images of its dataset)."""
+        return self.encode(x)[-1].mean((2, 3))
+
+    def forward(self, x):
+        h, w = x.shape[2:]
+        skips = self.encode(x)
+        x = skips[-1]
         for block, skip in zip(self.up, reversed(skips[:-1])):
             x = block(torch.cat([skip, F.interpolate(x, size=skip.shape[2:], mode='bilinear',
                                                      align_corners=False)], 1))

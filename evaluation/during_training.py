@@ -1,0 +1,122 @@
+"""--eval_freq N: metrics of a fixed val subset during training, logged to TensorBoard and
+checkpoints/<name>/eval_log.csv.
+
+Every N iterations (and at --max_iters) the generator synthesizes the first --eval_num val scenes
+in eval mode, as test.py does; the images are rounded to 8 bits, as test.py saves them, and scored:
+- lbp_distance, and lbp_map_distance for models with G_L (always; evaluation/lbp_distance.py);
+- miou and accuracy of the small segmenter --eval_seg_weights (scripts/train_segmenter.py);
+- fid_seg and kid_seg: FID and KID on that segmenter's pooled bottleneck features. The network
+  has only seen the real images of this dataset; it is not Inception, so these numbers are for
+  comparing runs on the same data and never comparable with published FIDs.
+"""
+import copy
+import csv
+import os
+import time
+
+import numpy as np
+import torch
+
+import data
+import util.amp as amp
+from evaluation.fid import fid_from_activations, kernel_inception_distance
+from evaluation.lbp_distance import LBPDistance
+from evaluation.segmentation import confusion_matrix, label_space, mean_iou, pixel_accuracy
+from evaluation.segmentation import DEFAULT_MIOU_RULE
+from evaluation.segmenters import build_segmenter
+from util.images import tensor2im
+
+COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'lbp_distance', 'lbp_map_distance', 'miou', 'accuracy',
+           'fid_seg', 'kid_seg', 'seconds')
+
+
+def val_options(opt):
+    """opt for reading the first --eval_num val scenes in a fixed order, as test.py reads them."""
+    val = copy.copy(opt)
+    val.phase, val.is_train, val.serial_batches, val.no_flip = 'val', False, True, True
+    val.max_dataset_size, val.nThreads = opt.eval_num, 0
+    return val
+
+
+class TrainingEvaluator:
+    def __init__(self, opt, model):
+        self.opt, self.model = opt, model
+        self.path = os.path.join(opt.checkpoints_dir, opt.name, 'eval_log.csv')
+        self.batches = list(data.create_dataloader(val_options(opt)))  # a few MB at demo sizes
+        self.segmenter = self.num_classes = None
+        if opt.eval_seg_weights:
+            self.num_classes, self.to_scored = label_space(opt.dataset_mode, opt.label_nc)
+            self.segmenter = build_segmenter('small', self.num_classes, opt.eval_seg_weights).to(opt.device)
+        self.real = [tensor2im(im) for b in self.batches for im in b['image']]
+        self.real_features = self.features(self.real) if self.segmenter else None
+
+    def features(self, images):
+        return np.concatenate([self.segmenter.features(self._rgb(images[i:i + 16])).cpu().numpy()
+                               for i in range(0, len(images), 16)])
+
+    def _rgb(self, images):
+        return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).to(self.opt.device)
+
+    def keep_rows_until(self, iteration):
+        """On resume: drop rows logged after the checkpoint (those iterations are trained again)."""
+        if not os.path.isfile(self.path):
+            return
+        with open(self.path) as f:
+            rows = [r for r in csv.DictReader(f) if int(r['iteration']) <= iteration]
+        self._write(rows, 'w')
+
+    def _write(self, rows, mode):
+        new = mode == 'w' or not os.path.isfile(self.path)
+        with open(self.path, mode, newline='') as f:
+            writer = csv.DictWriter(f, COLUMNS)
+            if new:
+                writer.writeheader()
+            writer.writerows(rows)
+
+    @torch.no_grad()
+    def synthesize(self):
+        """-> (images, G_L's LBP codes or None) of the val subset, as H×W(×3) uint8 arrays."""
+        was_training = self.model.training
+        self.model.eval()
+        images, lbps = [], []
+        try:
+            for batch in self.batches:
+                with amp.autocast(self.opt):
+                    out = self.model.generate(batch)
+                images += [tensor2im(im) for im in out['synthesized_image']]
+                if out['synthesized_lbp'] is not None:
+                    lbps += [tensor2im(m) for m in out['synthesized_lbp']]
+        finally:
+            self.model.train(was_training)
+        return images, lbps or None
+
+    def __call__(self, iteration, epoch, rates, writer=None):
+        """Score the val subset now; append the row to eval_log.csv and TensorBoard; return it."""
+        start = time.time()
+        images, lbps = self.synthesize()
+        lbp = LBPDistance(self.opt.lbp_variant)
+        for i, (fake, real) in enumerate(zip(images, self.real)):
+            lbp.add(fake, real, None if lbps is None else lbps[i])
+        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result()}
+        if self.segmenter is not None:
+            row.update(self.segmentation(images))
+        row['seconds'] = round(time.time() - start, 2)
+        self._write([row], 'a')
+        if writer is not None:
+            for k, v in row.items():
+                if k not in ('iteration', 'epoch', 'lr_G', 'lr_D', 'seconds') and v is not None:
+                    writer.add_scalar(f'eval/{k}', v, iteration)
+            writer.flush()
+        return row
+
+    def segmentation(self, images):
+        conf = np.zeros((self.num_classes, self.num_classes), np.int64)
+        labels = [self.to_scored(lb[0].numpy()) for b in self.batches for lb in b['label']]
+        for i in range(0, len(images), 16):
+            pred = self.segmenter.predict(self._rgb(images[i:i + 16])).cpu().numpy()
+            for p, gt in zip(pred, labels[i:i + 16]):
+                conf += confusion_matrix(gt, p, self.num_classes)
+        fake = self.features(images)
+        kid, _ = kernel_inception_distance(fake, self.real_features)
+        return {'miou': mean_iou(conf, DEFAULT_MIOU_RULE[self.opt.dataset_mode]), 'accuracy': pixel_accuracy(conf),
+                'fid_seg': fid_from_activations(fake, self.real_features), 'kid_seg': kid}
