@@ -352,7 +352,7 @@ def test_test_py_honours_amp_channels_last_and_compile(dataroot, trained, tmp_pa
         synthesize(dataroot, trained, tmp_path / 'fp16', '--amp', 'fp16')
 
 
-def test_every_epoch_bar_shows_the_latest_losses(dataroot, tmp_path, monkeypatch):
+def test_every_epoch_bar_shows_the_latest_losses_and_the_runs_progress(dataroot, tmp_path, monkeypatch):
     bars, real_bar = [], train.tqdm
 
     def shown_bar(*args, **kwargs):  # the real bar, forced on (tests run without a terminal)
@@ -364,3 +364,4 @@ def test_every_epoch_bar_shows_the_latest_losses(dataroot, tmp_path, monkeypatch
     assert len(bars) == 2
     for bar in bars:
         assert 'GAN=' in str(bar) and 'img/s=' in str(bar)
+    assert 'run=1/2' in str(bars[0]) and 'run=2/2' in str(bars[1]) and 'ETA=0:00' in str(bars[1])
