@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check (issue 22): does training run on CUDA in each precision, under torchrun with NCCL, and
+# GPU check: does training run on CUDA in each precision, under torchrun with NCCL, and
 # are the label-map lookups or the dense convs faster there? One markdown table of the figures.
 #
 #   bash scripts/gpu_check.sh               # one CUDA GPU, under 8 minutes

@@ -1,5 +1,5 @@
 """util/machine.py (what the CPU can do), the bf16 refusal of --amp, and the benchmark's fast path
-chosen from it (issue 22). The bf16 probe and /proc/cpuinfo are replaced, so every case runs on any CPU."""
+chosen from it. The bf16 probe and /proc/cpuinfo are replaced, so every case runs on any CPU."""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""What train.py leaves on disk (issue 22): no *.pth.tmp leftovers, and slim epoch snapshots that
+"""What train.py leaves on disk: no *.pth.tmp leftovers, and slim epoch snapshots that
 test.py loads and a resume restarts the optimizers from."""
 import importlib.util
 import os

@@ -4,7 +4,7 @@ glibc serves blocks above its mmap threshold (at most 32 MiB) with fresh mmap()s
 them on free, so every new feature map of that size (a 128×256×256 fp32 map is 32 MiB) starts
 as untouched pages, and the first write faults each 4 KiB page in. On this project's 2-core VM
 that made an out-of-place ReLU of such a map 10 ms instead of 1.6 ms, and a CPU training
-iteration spent a large share of its time in page faults (issue 12's profile). With mmap off
+iteration spent a large share of its time in page faults (a profile of one iteration showed it). With mmap off
 and trimming off, freed blocks are reused from the heap: once the heap has grown to a step's
 peak (a few steps), later steps fault no page in. The process keeps its peak memory.
 """

@@ -1,4 +1,5 @@
-"""What this machine can do for training: the one place that detects it (issue 22).
+"""What this machine can do for training: the one place that detects it, so that every choice made
+from it (the demo's bf16, the benchmark's fast path, --amp's refusal) agrees.
 
     from util import machine
     machine.describe()            # dict: CPU model, ISA flags, native bf16/fp16, threads, CUDA devices

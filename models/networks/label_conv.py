@@ -1,4 +1,4 @@
-"""Convolutions over the one-hot label map, computed from the label ids (issue 12, point 1).
+"""Convolutions over the one-hot label map, computed from the label ids: most of its values are zeros.
 
 A k×k conv over cat([one_hot(ids, C), edge], 1) multiplies mostly zeros: at each output pixel
 it adds, for each of the k² kernel offsets, the weight column of the class found there (plus

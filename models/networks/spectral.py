@@ -4,8 +4,8 @@
 
 torch's parametrization divides the weight on every read. For G_I's 1024×1024×3×3 convs
 (9.4 M values, on 16×16 or 32×32 maps) the division, its backward, the channels_last copy of
-`flatten` and autocast's cast of the divided weight cost more than the conv itself (issue 12's
-profile: about a fifth of the bf16 iteration). `SpectralConv2d` keeps torch's parametrization
+`flatten` and autocast's cast of the divided weight cost more than the conv itself (a profile of
+the CPU iteration: about a fifth of the bf16 iteration). `SpectralConv2d` keeps torch's parametrization
 (same state_dict keys, u/v buffers and power iteration, so checkpoints are unchanged) and
 scales the output instead whenever the output has fewer values than the weight. σ and the
 power iteration always run in fp32, outside autocast (CUDA's autocast would run `mv` in fp16).
