@@ -104,7 +104,7 @@ def _skimage_hard(gray):
 
     Gray levels are integers, so a diagonal difference is a tie exactly when Δcorner and
     Δside_a + Δside_b are both 0 (no float threshold needed). A flat tie counts as '>='; a
-    sloped one (Δside_a = -Δside_b != 0) is float64 noise in skimage, redone by _skimage_ties.
+    sloped one (Δside_a = -Δside_b != 0) is float64 noise in skimage, redone by without_lost_bits.
     """
     axis, diag = _skimage_diffs(gray)
     codes = sum((d >= 0).to(gray.dtype) * 2 ** p for p, d in axis.items())
@@ -152,17 +152,15 @@ def _skimage_ties(gray, j, n, r, c):
     return (1 - dr) * top + dr * bottom - at(r, c) >= 0
 
 
-def _skimage_codes(gray):
-    codes, ties = _skimage_hard(gray)
-    fix = _lost_bits(gray, ties)
-    if fix:
-        codes[fix[0]] -= fix[1]
+def without_lost_bits(codes, gray, ties):
+    """'skimage' codes (from _skimage_hard, which sets every diagonal tie) without the sloped-tie bits
+    that scikit-image's float64 arithmetic leaves unset; codes as they are when ties is None ('classic')."""
+    fix = None if ties is None else _lost_bits(gray, ties)
+    if fix is None:
+        return codes
+    codes = codes.clone()
+    codes[fix[0]] -= fix[1]
     return codes
-
-
-def lbp_codes(gray, variant='classic'):
-    """N×1×H×W 8-bit gray levels (as float) -> N×1×H×W hard LBP codes 0..255 (float)."""
-    return _classic_hard(gray) if variant == 'classic' else _skimage_codes(gray)
 
 
 def _hard_codes(images, variant):
@@ -207,12 +205,7 @@ class LBP:
     def codes(self, images):
         """Hard codes 0..255 (float), no gradient."""
         with torch.no_grad(), _float32(images):
-            codes, gray, ties = self._hard(images, self.variant)
-            fix = _lost_bits(gray, ties) if ties is not None else None
-            if fix:
-                codes = codes.clone()
-                codes[fix[0]] -= fix[1]
-        return codes
+            return without_lost_bits(*self._hard(images, self.variant))
 
     def hard(self, images):
         return self.codes(images) / 127.5 - 1
