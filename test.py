@@ -18,7 +18,7 @@ import data
 import util.amp as amp
 import util.checkpoint as ckpt
 import util.distributed as distributed
-from models import create_model
+from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
@@ -40,7 +40,7 @@ def main(args=None):
     opt = TestOptions().parse(args)
     keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
-    model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
+    model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
     distributed.wrap_networks(model, opt)  # --channels_last, --compile
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)

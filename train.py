@@ -18,7 +18,7 @@ import data
 import util.checkpoint as ckpt
 import util.distributed as distributed
 from evaluation.during_training import TrainingEvaluator
-from models import create_model
+from models.pix2pix_model import Pix2PixModel
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.allocator import keep_freed_memory
@@ -56,7 +56,7 @@ def main(args=None):
     keep_freed_memory(opt.device)
     seed_everything(opt.seed + distributed.rank())
     loader = data.create_dataloader(opt)
-    model = create_model(opt).to(opt.device)
+    model = Pix2PixModel(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     if rank0:  # a save killed mid-write (kill -9, power loss) leaves <which>.pth.tmp beside the checkpoint
         for path in ckpt.remove_leftovers(opt):

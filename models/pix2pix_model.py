@@ -6,9 +6,8 @@ Called with the data dict of data/base_dataset.py:
   generate(data)             -> {'synthesized_image', 'synthesized_lbp'[, 'real_lbp']} (no gradient;
                                 with --use_vae the real image's style, random with --random_style
                                 or without a real image)
-  encode(data)               -> (z, mu, logvar)
-`model(data, mode)` with SPADE's mode names ('generator', 'discriminator', 'inference',
-'encode_only') calls the same methods.
+`model(data, mode)` with SPADE's mode names ('generator', 'discriminator', 'inference') calls the
+same methods.
 
 Losses (docs/METHOD.md). G: GAN, GAN_Feat, VGG, KLD, LBP_L1, LBP_GAN, LBP_GAN_Feat.
 D: D_Fake, D_real (D_I), DL_Fake, DL_real (D_L). Each has a weight option (--lambda_*);
@@ -77,7 +76,7 @@ class Pix2PixModel(nn.Module):
         if opt.use_vae:
             nets['E'] = networks.define_E(opt)
         if opt.is_train:
-            nets['D'] = networks.define_D(opt, opt.semantic_nc + opt.output_nc)
+            nets['D'] = networks.define_D(opt, opt.semantic_nc + 3)  # (S, RGB image)
             if self.use_lbp and not opt.no_lbp_D:
                 nets['DL'] = networks.define_D(opt, opt.semantic_nc + 1)
             self.criterionGAN = GANLoss(opt.gan_mode)
@@ -106,7 +105,7 @@ class Pix2PixModel(nn.Module):
     def forward(self, data, mode):
         """SPADE's entry point; each mode is one of the methods below."""
         methods = {'generator': self.generator_losses, 'discriminator': self.discriminator_losses,
-                   'encode_only': self.encode, 'inference': self.generate}
+                   'inference': self.generate}
         if mode not in methods:
             raise ValueError(f"mode '{mode}': one of {', '.join(methods)}")
         return methods[mode](data)
@@ -124,10 +123,8 @@ class Pix2PixModel(nn.Module):
         return semantics, real
 
     # ---- generation ----
-    def encode(self, data):
-        return self.encode_z(self.preprocess_input(data)[1])
-
     def encode_z(self, real):
+        """The style encoder on real images -> (z sampled around mu, mu, logvar)."""
         mu, logvar = self.nets['E'](real)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         return z, mu, logvar
@@ -206,16 +203,27 @@ class Pix2PixModel(nn.Module):
         return [lbp] if self.opt.no_lbp_image_fake else [lbp, self.lbp.differentiable(image)]
 
     def discriminate(self, net, semantics, fakes, real):
-        """One D pass over fake(s) and real, batched together (as SPADE) so both see the same D.
+        """One D pass over the fake(s) and the real, batched together (as SPADE) so that both see the
+        same D. fakes: a tensor, or a list of tensors.
 
-        fakes is a tensor or a list of tensors; returns (fake outputs [list if a list], real outputs),
-        each output a list over scales of per-layer features.
+        -> (fake output, real output); with a list of fakes, a list of fake outputs, one per fake.
+        An output is what D returns for one batch: a list over scales of per-layer features.
         """
         many = isinstance(fakes, list)
         fakes = fakes if many else [fakes]
-        split = [[f.chunk(len(fakes) + 1) for f in scale] for scale in net(semantics, torch.cat(fakes + [real]))]
-        chunks = [[[f[i] for f in scale] for scale in split] for i in range(len(fakes) + 1)]
-        return (chunks[:-1] if many else chunks[0]), chunks[-1]
+        outputs = divide_pred(net(semantics, torch.cat(fakes + [real])), len(fakes) + 1)
+        return (outputs[:-1] if many else outputs[0]), outputs[-1]
+
+
+def divide_pred(pred, parts):
+    """D's output for `parts` equal batches stacked into one -> one output per batch (SPADE's
+    divide_pred, for any number of parts)."""
+    outputs = [[] for _ in range(parts)]
+    for scale in pred:
+        chunks = [feature.chunk(parts) for feature in scale]
+        for i, output in enumerate(outputs):
+            output.append([chunk[i] for chunk in chunks])
+    return outputs
 
 
 def mean(values):

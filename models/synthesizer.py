@@ -30,7 +30,7 @@ import util.amp as amp
 import util.checkpoint as ckpt
 from data import label_maps, palettes
 from data.base_dataset import crop_shape, open_decoded, transform_image
-from models import create_model
+from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from util.errors import UserError
 from util.images import tensor2im
@@ -71,7 +71,7 @@ class Synthesizer:
         if self.trained.get('norm_E') not in (None, 'spectralinstance'):  # the encoder's norm is not stored in the .pth
             args += ['--norm_E', self.trained['norm_E']]
         self.opt = opt = TestOptions().parse(args)
-        self.model = ckpt.load_networks(create_model(opt).to(opt.device), opt)
+        self.model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
         self.precision = amp.autocast(opt)
         self.size = crop_shape(opt)  # (w, h)
         self.batch_size = batch_size

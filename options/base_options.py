@@ -11,9 +11,9 @@ import os
 import torch
 
 import data
-import models
 from models.networks import uses_lbp
 from models.networks.normalization import parse_adaptive
+from models.pix2pix_model import Pix2PixModel
 from util.errors import UserError
 
 
@@ -36,7 +36,6 @@ class BaseOptions:
         parser.add_argument('--name', type=str, default='demo', help='experiment name: checkpoints/<name>/')
         parser.add_argument('--gpu_ids', type=str, default='0', help="e.g. '0' or '0,1'; '-1' forces the CPU")
         parser.add_argument('--checkpoints_dir', type=str, default='./checkpoints')
-        parser.add_argument('--model', type=str, default='pix2pix')
         parser.add_argument('--seed', type=int, default=0, help='seeds weights init, data order and augmentation')
         parser.add_argument('--phase', type=str, default='train', help='train, val or test')
 
@@ -56,7 +55,6 @@ class BaseOptions:
         parser.add_argument('--label_nc', type=int, default=182, help='label classes, not counting dontcare')
         parser.add_argument('--contain_dontcare_label', action='store_true',
                             help='the label map has a dontcare value (label_nc), which gets its own channel')
-        parser.add_argument('--output_nc', type=int, default=3)
 
         # data
         parser.add_argument('--dataroot', type=str, default='./datasets/demo')
@@ -102,7 +100,7 @@ class BaseOptions:
         stored = self.stored_defaults(parser.peek())
         parser.set_defaults(**stored)  # before the setters, which read e.g. --netG and --dataset_mode
         # The model and dataset choices add their own options and defaults.
-        parser = models.get_option_setter(parser.peek().model)(parser, self.is_train)
+        parser = Pix2PixModel.modify_commandline_options(parser, self.is_train)
         parser = data.get_option_setter(parser.peek().dataset_mode)(parser, self.is_train)
         parser.set_defaults(**stored)  # and over the defaults the setters chose
         opt = parser.peek()

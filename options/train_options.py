@@ -16,8 +16,7 @@ class TrainOptions(BaseOptions):
                             help='numbered saves (<epoch>.pth) keep the optimizer state too, as latest.pth does '
                                  '(about 3x the size); by default they hold the networks and options test.py needs')
         parser.add_argument('--no_html', action='store_true', help='no web/index.html of snapshots')
-        parser.add_argument('--tf_log', action='store_true', default=True, help='TensorBoard logs (on by default)')
-        parser.add_argument('--no_tf_log', dest='tf_log', action='store_false')
+        parser.add_argument('--no_tf_log', action='store_true', help='no TensorBoard logs (checkpoints/<name>/logs)')
         parser.add_argument('--continue_train', action='store_true', help='resume from the latest checkpoint')
         parser.add_argument('--which_epoch', type=str, default='latest', help='checkpoint to resume from')
         parser.add_argument('--max_iters', type=int, default=None, help='stop after this many iterations')

@@ -30,7 +30,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import util.distributed as distributed  # noqa: E402
-from models import create_model  # noqa: E402
+from models.pix2pix_model import Pix2PixModel  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
 from models.networks import label_convs  # noqa: E402
@@ -157,7 +157,7 @@ def setup(args, netG, extra):
     opt = options(args, netG, extra)
     if opt.compile:
         torch.compiler.reset()  # each run compiles from scratch: its warm-up is its own
-    model = create_model(opt).to(opt.device)
+    model = Pix2PixModel(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     distributed.wrap_networks(model, opt)
     data = random_batch(opt, opt.device)

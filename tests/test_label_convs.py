@@ -1,4 +1,4 @@
-"""--label_convs (issue 22): auto runs the label-map convolutions as lookups on the CPU and as
+"""--label_convs: auto runs the label-map convolutions as lookups on the CPU and as
 dense convs on CUDA; it is not an architecture option, so a checkpoint trained with one loads and
 draws the same images with the other."""
 import os
@@ -10,7 +10,7 @@ import torch
 import train
 import util.checkpoint as ckpt
 from conftest import random_batch, tiny_opt
-from models import create_model
+from models.pix2pix_model import Pix2PixModel
 from models.networks import label_convs
 from models.networks.label_conv import LabelConv2d
 from options.test_options import TestOptions
@@ -35,7 +35,7 @@ def test_label_convs_auto_picks_lookups_on_the_cpu_and_dense_convs_on_cuda(choic
     opt = tiny_opt('--label_convs', choice)
     opt.device = torch.device(device)  # the networks are only built, never run, so no GPU is needed
     assert label_convs(opt) == expected
-    model = create_model(opt)
+    model = Pix2PixModel(opt)
     for name, net in model.networks().items():
         assert modes(net) == {expected}, name
     assert LabelConv2d.min_pixels == 512  # the class default is left alone
@@ -59,7 +59,7 @@ def test_a_checkpoint_trained_with_lookups_gives_the_same_images_with_dense_conv
     for mode in ('lookup', 'dense'):
         opt = TestOptions().parse(['--name', 'lk', '--checkpoints_dir', str(tmp_path), '--gpu_ids', '-1',
                                    '--label_convs', mode, '--dataroot', demo_city])
-        model = ckpt.load_networks(create_model(opt), opt)
+        model = ckpt.load_networks(Pix2PixModel(opt), opt)
         assert modes(model.networks()['G']) == {mode}
         with torch.no_grad():
             images[mode] = model(random_batch(opt, n=2, seed=1), mode='inference')['synthesized_image']

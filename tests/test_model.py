@@ -175,8 +175,9 @@ def test_mode_names_call_the_methods():
     torch.manual_seed(1)
     b = model.generate(data)
     assert torch.equal(a['synthesized_image'], b['synthesized_image']) and a['real_lbp'].shape == (1, 1, 32, 64)
-    with pytest.raises(ValueError, match='inference'):
-        model(data, 'train')
+    for mode in ('train', 'encode_only'):  # (SPADE's encode_only had no caller here)
+        with pytest.raises(ValueError, match='inference'):
+            model(data, mode)
 
 
 def test_generator_loss_reaches_generators_only():
@@ -286,11 +287,11 @@ def test_inference_and_encoder_modes():
     # As SPADE's inference: each real image's style is encoded (and sampled around it).
     assert len(encoded) == 2 and torch.equal(encoded[0], data['image'])
     assert not torch.equal(a['synthesized_image'], b['synthesized_image'])
-    z, mu, logvar = model(data, 'encode_only')
+    z, mu, logvar = encode_z(data['image'])
     assert z.shape == mu.shape == logvar.shape == (2, opt.z_dim)
     opt.random_style = True  # --random_style: z from the prior, no encoder
     model(data, 'inference')
-    assert len(encoded) == 3  # (encode_only above), none for the random style
+    assert len(encoded) == 2  # none for the random style
 
 
 def test_instance_edges_channel():

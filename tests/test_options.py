@@ -70,3 +70,12 @@ def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, cap
     assert TrainOptions().parse(args + ['--dataset_mode', 'coco']).amp == 'none'  # the demo's default only
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
     assert TrainOptions().parse(args).amp == 'none'
+
+
+def test_removed_options_are_argparse_errors(capsys):
+    # --output_nc (G always makes RGB), --model (one model) and --tf_log (always on; --no_tf_log stays)
+    for option in (['--output_nc', '3'], ['--model', 'pix2pix'], ['--tf_log']):
+        with pytest.raises(SystemExit):
+            tiny_opt(*option)
+        assert f'unrecognized arguments: {option[0]}' in capsys.readouterr().err
+    assert tiny_opt().no_tf_log is False and tiny_opt('--no_tf_log').no_tf_log is True

@@ -38,6 +38,11 @@ def tiny(dataroot, ckdir, name='run', *extra):
             '--no_tf_log', '--display_freq', '1000', '--niter', '3', '--seed', '5', *extra]
 
 
+def with_tensorboard(args):
+    """tiny()'s arguments without its --no_tf_log."""
+    return [a for a in args if a != '--no_tf_log']
+
+
 def weights(path):
     state = torch.load(path, weights_only=True)
     return state, {f'{k}.{n}': v for k, net in state['networks'].items() for n, v in net.items()}
@@ -69,7 +74,7 @@ def test_resume_continues_exactly(dataroot, tmp_path):
 
 def test_same_seed_same_weights_and_logs(dataroot, tmp_path):
     for name in ('a', 'b'):
-        train.main(tiny(dataroot, tmp_path, name, '--max_iters', '2', '--tf_log', '--display_freq', '1'))
+        train.main(with_tensorboard(tiny(dataroot, tmp_path, name, '--max_iters', '2', '--display_freq', '1')))
     assert_same(weights(tmp_path / 'a' / 'latest.pth')[1], weights(tmp_path / 'b' / 'latest.pth')[1])
     run = tmp_path / 'a'
     assert any(f.startswith('events.out.tfevents') for f in os.listdir(run / 'logs'))
@@ -127,8 +132,8 @@ def test_eval_freq_logs_metrics_and_resume_drops_rows_it_retrains(dataroot, tmp_
     from evaluation.segmenters.small import SmallUNet
     seg = tmp_path / 'seg.pth'
     torch.save(small_checkpoint(SmallUNet(19), 19, 'cityscapes'), seg)
-    args = ['--eval_freq', '2', '--eval_num', '2', '--eval_seg_weights', str(seg), '--tf_log']
-    train.main(tiny(dataroot, tmp_path, 'e', '--max_iters', '5', *args))
+    args = ['--eval_freq', '2', '--eval_num', '2', '--eval_seg_weights', str(seg)]
+    train.main(with_tensorboard(tiny(dataroot, tmp_path, 'e', '--max_iters', '5', *args)))
     rows = eval_rows(tmp_path / 'e')
     assert [int(r['iteration']) for r in rows] == [2, 4, 5]  # every 2, and at --max_iters
     for r in rows:
@@ -138,7 +143,7 @@ def test_eval_freq_logs_metrics_and_resume_drops_rows_it_retrains(dataroot, tmp_
     # a row logged after the checkpoint a run resumes from is dropped, then logged again
     with open(tmp_path / 'e' / 'eval_log.csv', 'a') as f:
         f.write('6,2,0,0,0.5,0.5,0,0,0,0,0\n')
-    train.main(tiny(dataroot, tmp_path, 'e', '--max_iters', '6', '--continue_train', *args))
+    train.main(with_tensorboard(tiny(dataroot, tmp_path, 'e', '--max_iters', '6', '--continue_train', *args)))
     rows = eval_rows(tmp_path / 'e')
     assert [int(r['iteration']) for r in rows] == [2, 4, 5, 6] and float(rows[-1]['lbp_distance']) != 0.5
     events = [f for f in os.listdir(tmp_path / 'e' / 'logs') if f.startswith('events')]

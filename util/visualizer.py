@@ -19,7 +19,7 @@ class Visualizer:
         self.log_path = os.path.join(self.dir, 'loss_log.txt')
         self.snapshots = []  # (epoch, iteration, {title: relative link}) for the html page
         self.writer = None
-        if opt.tf_log:
+        if not opt.no_tf_log:
             from torch.utils.tensorboard import SummaryWriter
             self.writer = SummaryWriter(os.path.join(self.dir, 'logs'))
         with open(self.log_path, 'a') as f:
