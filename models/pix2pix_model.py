@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import models.networks as networks
-from models.networks.label_conv import Semantics
+from models.networks.semantics import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
 from util.errors import UserError

@@ -6,7 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-from models.networks.label_conv import LabelConv2d, Semantics
+from models.networks.label_conv import LabelConv2d
+from models.networks.semantics import DenseSemantics, Semantics
 
 SIZES = [(4, 8), (16, 32), (33, 17), (64, 128)]
 KERNELS = [(3, 1, 1), (4, 2, 2)]  # (kernel, stride, padding): G's 3×3 convs, D's first layer
@@ -179,4 +180,18 @@ def test_layers_sharing_a_semantics_object():
             conv, label = pair(size_sem, out, kernel, stride, padding, dense_nc=dense_nc, seed=out)
             dense = torch.randn(len(size_sem), dense_nc, *size_sem.shape[2:]) if dense_nc else None
             check(conv, label, size_sem, dense, atol=1e-5, rtol=1e-5)
-    assert len(sem._plans) == 2
+    assert len(sem._cache) == 2
+
+
+def test_dense_semantics_are_read_by_plain_convolutions():
+    """D's smaller scales: the pooled one-hot map (DenseSemantics) through the same layer."""
+    sem = semantics(2, (16, 32), dontcare=True)
+    conv, label = pair(sem, 8, 4, 2, 2, dense_nc=3)
+    pool = lambda m: F.avg_pool2d(m, 3, stride=2, padding=1, count_include_pad=False)
+    pooled = sem.pooled(pool)
+    assert isinstance(pooled, DenseSemantics) and pooled.shape == (2, sem.channels, 8, 16)
+    assert torch.equal(pooled.dense_map(), pool(sem.one_hot()))
+    images = torch.randn(4, 3, 8, 16)
+    ref = conv(torch.cat([pooled.dense_map().repeat(2, 1, 1, 1), images], 1))
+    torch.testing.assert_close(label(pooled, images), ref, atol=1e-5, rtol=1e-5)
+    assert torch.equal(pooled.pooled(pool).dense_map(), pool(pool(sem.one_hot())))

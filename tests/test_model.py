@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from models.networks.normalization import MFADE, SPADE
+from models.networks.semantics import DenseSemantics
 from models.networks.vgg import VGG19, load_vgg19
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
@@ -32,7 +33,7 @@ def test_mfade_with_zero_lbp_branch_is_spade_and_l_matters():
     for conv in (mfade.lbp_branch.mlp_gamma, mfade.lbp_branch.mlp_beta):
         torch.nn.init.zeros_(conv.weight)
         torch.nn.init.zeros_(conv.bias)
-    x, seg, lbp = torch.randn(2, 8, 16, 16), torch.rand(2, 5, 16, 16), torch.rand(2, 1, 16, 16) * 2 - 1
+    x, seg, lbp = torch.randn(2, 8, 16, 16), DenseSemantics(torch.rand(2, 5, 16, 16)), torch.rand(2, 1, 16, 16) * 2 - 1
     assert torch.equal(mfade(x, seg, lbp), spade(x, seg))
     torch.nn.init.normal_(mfade.lbp_branch.mlp_gamma.weight)
     assert not torch.allclose(mfade(x, seg, lbp), mfade(x, seg, -lbp))
@@ -43,7 +44,7 @@ def test_adaptive_norms_follow_their_formulas_with_the_same_gradients():
     values and every gradient must still be those of the plain formulas."""
     torch.manual_seed(0)
     x, lbp = torch.randn(2, 8, 16, 16), torch.rand(2, 1, 16, 16) * 2 - 1
-    seg = torch.nn.functional.one_hot(torch.randint(0, 5, (2, 16, 16)), 5).permute(0, 3, 1, 2).float()
+    seg = DenseSemantics(torch.nn.functional.one_hot(torch.randint(0, 5, (2, 16, 16)), 5).permute(0, 3, 1, 2).float())
     for norm in (SPADE(8, 5, 'batch'), MFADE(8, 5, 'batch')):
         def plain():
             gamma, beta = norm.branch(seg)
@@ -86,7 +87,7 @@ def test_mfade_lbp_branch_without_hidden_layer():
     assert norm.branch.mlp_shared[0].out_channels == opt.nhidden
     default = Pix2PixModel(tiny_opt('--nhidden', '8')).nets['G'].head_0.norm_0.lbp_branch  # follows --nhidden
     assert default.mlp_shared[0].out_channels == 8
-    x, seg, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), torch.rand(1, opt.semantic_nc, 4, 8), \
+    x, seg, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), DenseSemantics(torch.rand(1, opt.semantic_nc, 4, 8)), \
         torch.rand(1, 1, 4, 8)
     gamma, beta = norm.lbp_branch(lbp)
     assert torch.allclose(gamma, torch.nn.functional.conv2d(lbp, norm.lbp_branch.mlp_gamma.weight,

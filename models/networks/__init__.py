@@ -1,10 +1,10 @@
 """Network factory: the one place that reads `opt`. Every network is built here from explicit
 arguments and initialised; the networks themselves never see the options."""
 from util.errors import UserError
-from .base_network import init_weights
+from .initialization import init_weights
 from .discriminator import MultiscaleDiscriminator
 from .encoder import ConvEncoder
-from .generator import UPSAMPLINGS, Pix2PixHDGenerator, ULBPGenerator, latent_size
+from .generator import UPSAMPLINGS, Pix2PixHDGenerator, SPADEGenerator, latent_size
 from .label_conv import set_label_convs
 from .lbp_generator import LBPGenerator
 from .normalization import adaptive_norm
@@ -44,8 +44,8 @@ def define_G(opt):
                         f"--num_upsampling_layers {opt.num_upsampling_layers}")
     make_norm = adaptive_norm(opt.norm_G, opt.semantic_nc, uses_lbp(opt), opt.nhidden,
                               opt.nhidden if opt.nhidden_lbp is None else opt.nhidden_lbp)
-    net = ULBPGenerator(opt.semantic_nc, opt.ngf, latent, make_norm, opt.num_upsampling_layers, spectral=opt.norm_G.startswith('spectral'),
-                        z_dim=opt.z_dim if opt.use_vae else 0)
+    net = SPADEGenerator(opt.semantic_nc, opt.ngf, latent, make_norm, opt.num_upsampling_layers,
+                         spectral=opt.norm_G.startswith('spectral'), z_dim=opt.z_dim if opt.use_vae else 0)
     return _init(net, opt)
 
 

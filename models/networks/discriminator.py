@@ -2,9 +2,9 @@
 
 Called as D(S, x): the input is concat(S, x), but S is given once for the k·N samples of x
 (fakes and reals batched together, sample j·N + i paired with label map i), so the first
-layer computes the label channels' part once (from the ids at full scale: label_conv.py).
+layer computes the label channels' part once (from the ids at full scale: label_conv.py;
+from the pooled dense map at the smaller scales: semantics.py's DenseSemantics).
 """
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -29,7 +29,7 @@ class NLayerDiscriminator(nn.Module):
         self.layers = nn.ModuleList(layers)
 
     def forward(self, labels, x):
-        """labels: `Semantics` or a dense N-sample label map; x: k·N samples of the other channels."""
+        """labels: `Semantics` or `DenseSemantics` of N samples; x: k·N samples of the other channels."""
         first = self.layers[0]
         x = first[1](first[0](labels, x))
         feats = [x]
@@ -50,8 +50,7 @@ class MultiscaleDiscriminator(nn.Module):
         out = []
         for i, d in enumerate(self.scales):
             if i:  # the pooled label map is no longer one-hot: dense from here on (still N samples)
-                labels = _pool(labels if torch.is_tensor(labels) else labels.one_hot(x.dtype))
-                x = _pool(x)
+                labels, x = labels.pooled(_pool, x.dtype), _pool(x)
             out.append(d(labels, x))
         return out
 

@@ -1,9 +1,10 @@
-"""The global image generator G_I (SPADE topology; MFADE or SPADE norms) and pix2pixHD's."""
+"""The global image generator G_I, SPADE's generator with any adaptive norm (MFADE for ULBPGAN, SPADE for
+the baseline), and pix2pixHD's."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .architecture import MFADEResnetBlock, ResnetBlock
+from .blocks import AdaptiveResnetBlock, ResnetBlock
 from .label_conv import LabelConv2d
 from .normalization import plain_norm_layer
 
@@ -18,8 +19,8 @@ def latent_size(height, width, num_upsampling_layers):
     return height // 2 ** n, width // 2 ** n
 
 
-class ULBPGenerator(nn.Module):
-    """G_I: head, two middle blocks, four up blocks (+1 for 'most'), conv + tanh.
+class SPADEGenerator(nn.Module):
+    """G_I after SPADE's generator: head, two middle blocks, four up blocks (+1 for 'most'), conv + tanh.
 
     make_norm(channels) builds each block's adaptive norm (normalization.adaptive_norm): MFADE(S, L)
     for ULBPGAN, SPADE(S) for the SPADE baseline. The first feature map comes from the label map
@@ -36,7 +37,7 @@ class ULBPGenerator(nn.Module):
             self.fc = nn.Linear(z_dim, 16 * nf * latent[0] * latent[1])
         else:
             self.fc = LabelConv2d(semantic_nc, 16 * nf, 3, padding=1)
-        block = lambda fin, fout: MFADEResnetBlock(fin, fout, make_norm, spectral)
+        block = lambda fin, fout: AdaptiveResnetBlock(fin, fout, make_norm, spectral)
         self.head_0 = block(16 * nf, 16 * nf)
         self.G_middle_0 = block(16 * nf, 16 * nf)
         self.G_middle_1 = block(16 * nf, 16 * nf)
@@ -54,7 +55,7 @@ class ULBPGenerator(nn.Module):
         self.conv_img = nn.Conv2d(final_nc, 3, 3, padding=1)
 
     def forward(self, seg, lbp=None, z=None):
-        """seg: the label map as `Semantics` (label_conv.py); lbp: N×1×H×W or None; z: N×z_dim or None."""
+        """seg: the label map as `Semantics` (semantics.py); lbp: N×1×H×W or None; z: N×z_dim or None."""
         if self.z_dim:
             if z is None:
                 z = torch.randn(len(seg), self.z_dim, device=seg.device)

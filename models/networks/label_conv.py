@@ -13,10 +13,10 @@ exactly that sum as one `embedding_bag` over a table made from the weight:
 The weight gradient is the transposed lookup: input pixels sorted by code, and for each offset
 the grad rows of the output pixels that read them, summed per code with `embedding_bag` too.
 The index tensors depend only on the label map and (kernel, stride, padding), so they are cached
-on the Semantics object and shared by all layers reading it alike.
+on the Semantics object (semantics.py) and shared by all layers reading it alike.
 Parameters and state_dict are nn.Conv2d's, so checkpoints do not change.
 
-    sem = Semantics.from_label(data['label'], num_classes, edge)   # ids, not the one-hot
+    sem = Semantics.from_label(data['label'], num_classes, edge)   # ids, not the one-hot (semantics.py)
     conv = LabelConv2d(sem.channels + 3, 64, 4, stride=2, padding=2)
     y = conv(sem, images)     # = conv2d(cat([sem.one_hot(), images], 1)); images may hold k·N
                               #   samples (fakes and reals): the label part is computed once
@@ -27,92 +27,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
-
-
-class Semantics:
-    """The label input as ids: stands for cat([one_hot(ids, num_classes), edge], 1).
-
-    ids: N×1×H×W integer label ids in [0, num_classes); edge: N×1×H×W 0/1 map or None.
-    Resized maps and the index tensors of LabelConv2d are cached on the object, so build one per
-    batch and pass it (or its resize(), which returns the same object for the same size) to
-    every layer: the layers that read a map alike share the indexing work.
-    """
-
-    def __init__(self, ids, num_classes, edge=None, check=True):
-        if ids.dim() == 3:
-            ids = ids.unsqueeze(1)
-        self.ids = ids.long()
-        self.num_classes = int(num_classes)
-        self.edge = None if edge is None else edge.float()
-        self._resized, self._plans = {}, {}
-        if check:
-            if self.ids.numel() and not (0 <= self.ids.min() and self.ids.max() < self.num_classes):
-                raise ValueError(f"label ids must lie in [0, {self.num_classes})")
-            if self.edge is not None and not ((self.edge == 0) | (self.edge == 1)).all():
-                raise ValueError("the edge map must be 0/1")
-
-    @classmethod
-    def from_label(cls, label, num_classes, edge=None):
-        """From the data dict's label tensor (N×1×H×W ids, any dtype) and optional edge map."""
-        return cls(label.long(), num_classes, edge)
-
-    @property
-    def channels(self):
-        """Channels of the dense map: C, plus 1 for the edge."""
-        return self.num_classes + (self.edge is not None)
-
-    @property
-    def shape(self):
-        """Shape of the dense map, N×channels×H×W."""
-        n, _, h, w = self.ids.shape
-        return torch.Size((n, self.channels, h, w))
-
-    @property
-    def device(self):
-        return self.ids.device
-
-    def __len__(self):
-        return self.ids.shape[0]
-
-    def to(self, device, non_blocking=False):
-        edge = None if self.edge is None else self.edge.to(device, non_blocking=non_blocking)
-        return Semantics(self.ids.to(device, non_blocking=non_blocking), self.num_classes, edge, check=False)
-
-    def resize(self, size):
-        """F.interpolate(one_hot, size, mode='nearest'), as ids (the same pixels are picked)."""
-        size = (size, size) if isinstance(size, int) else tuple(size)
-        if tuple(self.ids.shape[-2:]) == size:
-            return self
-        if size not in self._resized:
-            maps = self.ids.float() if self.edge is None else torch.cat([self.ids.float(), self.edge], 1)
-            maps = F.interpolate(maps, size=size, mode='nearest')
-            edge = None if self.edge is None else maps[:, 1:]
-            self._resized[size] = Semantics(maps[:, :1].long(), self.num_classes, edge, check=False)
-        return self._resized[size]
-
-    def one_hot(self, dtype=torch.float32):
-        """The dense N×channels×H×W map (as Pix2PixModel.preprocess_input builds it)."""
-        n, _, h, w = self.ids.shape
-        out = torch.zeros(n, self.num_classes, h, w, dtype=dtype, device=self.device).scatter_(1, self.ids, 1)
-        return out if self.edge is None else torch.cat([out, self.edge.to(dtype)], 1)
-
-    @property
-    def num_codes(self):
-        """Z: a code per class, and one per (class, on an edge) if there is an edge map."""
-        return 2 * self.num_classes if self.edge is not None else self.num_classes
-
-    def codes(self):
-        """N×H×W codes: the class id, + C where the edge is 1."""
-        if self.edge is None:
-            return self.ids[:, 0]
-        return (self.ids + self.num_classes * self.edge.long())[:, 0]
-
-    def plan(self, kernel, stride, padding):
-        """The (cached) index tensors for reading this map with a kernel×kernel window."""
-        key = (tuple(kernel), tuple(stride), tuple(padding))
-        if key not in self._plans:
-            self._plans[key] = _Plan(self.codes(), self.num_codes, *key)
-        return self._plans[key]
 
 
 def _out_size(size, kernel, stride, padding):
@@ -232,8 +146,8 @@ class _LabelLookup(torch.autograd.Function):
 class LabelConv2d(nn.Conv2d):
     """nn.Conv2d (same parameters and state_dict) over cat([semantics.one_hot(), dense], 1).
 
-    forward(semantics, dense=None): semantics is a `Semantics` (N samples), or the same label
-    channels as a dense N×C'×H×W tensor (e.g. average-pooled, no longer one-hot); dense, if given, holds
+    forward(semantics, dense=None): semantics is a `Semantics` (N samples), or a `DenseSemantics`
+    (the same label channels, e.g. average-pooled, no longer one-hot); dense, if given, holds
     the in_channels - semantics.channels channels that follow the label ones, for k·N samples
     (k ≥ 1: e.g. fakes and reals, sample j·N + i paired with semantics i). The label part is
     computed once for the N samples and added to each of the k dense parts.
@@ -262,19 +176,18 @@ class LabelConv2d(nn.Conv2d):
         return self.combine(self.label_part(semantics, weight), self.dense_part(dense, weight))
 
     def label_part(self, semantics, weight=None, channels_last=True):
-        """conv2d(semantics.one_hot(), weight[:, :semantics.channels]) + bias, N×out×Ho×Wo, with
+        """conv2d(semantics.dense_map(), weight[:, :semantics.channels]) + bias, N×out×Ho×Wo, with
         channels_last strides (the lookup's natural layout) or else contiguous."""
         weight = self.weight if weight is None else weight
-        if torch.is_tensor(semantics):  # already dense (e.g. average-pooled): a plain conv, for N samples
-            return F.conv2d(semantics, weight[:, :semantics.shape[1]], self.bias, self.stride, self.padding)
         n, _, h, w = semantics.shape
         ho, wo = _out_size((h, w), self.kernel_size, self.stride, self.padding)
-        if n * ho * wo < self.min_pixels:
-            return F.conv2d(semantics.one_hot(weight.dtype), weight[:, :semantics.channels], self.bias,
+        if semantics.dense or n * ho * wo < self.min_pixels:  # no ids to look up, or too few pixels to pay
+            return F.conv2d(semantics.dense_map(weight.dtype), weight[:, :semantics.channels], self.bias,
                             self.stride, self.padding)
         device = semantics.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else weight.dtype
-        plan = semantics.plan(self.kernel_size, self.stride, self.padding)
+        key = (tuple(self.kernel_size), tuple(self.stride), tuple(self.padding))
+        plan = semantics.cached(('lookup plan', key), lambda: _Plan(semantics.codes(), semantics.num_codes, *key))
         return _LabelLookup.apply(weight, self.bias, plan, semantics.num_classes, dtype, channels_last)
 
     def dense_part(self, dense, weight=None):

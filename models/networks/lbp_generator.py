@@ -36,7 +36,7 @@ class LBPGenerator(nn.Module):
         self.out = nn.Conv2d(widths[0], 1, 3, padding=1)
 
     def forward(self, seg):
-        """seg: the label map as `Semantics` (label_conv.py) -> N×1×H×W LBP map in [-1, 1]."""
+        """seg: the label map as `Semantics` (semantics.py) -> N×1×H×W LBP map in [-1, 1]."""
         skips = [self.stem(seg)]
         for down in self.down:
             skips.append(down(skips[-1]))

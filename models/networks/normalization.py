@@ -107,7 +107,8 @@ class ModulationBranch(nn.Module):
     """a = ReLU(conv(cond)); γ = conv(a); β = conv(a) (nhidden 0: γ, β = conv(cond)).
 
     cond must already be at x's size. With labels=True cond is the label map as `Semantics`
-    (ids, not the one-hot: the first conv is a lookup, see label_conv.py), optionally followed
+    (ids, not the one-hot: the first conv is a lookup, see label_conv.py) or `DenseSemantics`
+    (semantics.py), optionally followed
     by dense channels (L, for ConcatSPADE).
     """
 

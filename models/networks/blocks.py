@@ -1,4 +1,4 @@
-"""Residual blocks: the MFADE ResBlk of G_I (any adaptive norm) and pix2pixHD's."""
+"""Residual blocks: G_I's adaptive ResBlk (MFADE for ULBPGAN, SPADE for the baseline) and pix2pixHD's."""
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -6,10 +6,10 @@ from .normalization import resize_conditions
 from .spectral import spectral_norm
 
 
-class MFADEResnetBlock(nn.Module):
-    """(norm → LeakyReLU(0.2) → conv) twice, plus a learned shortcut (norm → 1×1 conv) when
-    channels change. make_norm(channels) builds the adaptive norm (MFADE for ULBPGAN), called
-    as norm(x, S, L); S and L are resized to x once per block."""
+class AdaptiveResnetBlock(nn.Module):
+    """SPADE's ResBlk with any adaptive norm: (norm → LeakyReLU(0.2) → conv) twice, plus a learned
+    shortcut (norm → 1×1 conv) when channels change. make_norm(channels) builds the norm (MFADE for
+    ULBPGAN, SPADE for the baseline), called as norm(x, S, L); S and L are resized to x once per block."""
 
     def __init__(self, fin, fout, make_norm, spectral=True):
         super().__init__()
