@@ -17,7 +17,7 @@ from tqdm import tqdm
 import data
 import util.amp as amp
 import util.checkpoint as ckpt
-import util.distributed as distributed
+from models import prepare
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
@@ -41,7 +41,7 @@ def main(args=None):
     keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
     model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
-    distributed.wrap_networks(model, opt)  # --channels_last, --compile
+    prepare(model, opt)  # --channels_last, --compile
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)
     web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')

@@ -18,6 +18,7 @@ import data
 import util.checkpoint as ckpt
 import util.distributed as distributed
 from evaluation.during_training import TrainingEvaluator
+from models import prepare
 from models.pix2pix_model import Pix2PixModel
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
@@ -64,7 +65,7 @@ def main(args=None):
     epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
     if rank0:  # only now: a resume refused for mismatched options must not overwrite the run's opt.json
         options.save(opt)
-    distributed.wrap_networks(model, opt)
+    prepare(model, opt)  # --channels_last, --compile, DDP under torchrun
     training = Training(opt, model, trainer, rank0)
     try:
         training.run(loader, epoch, skip)

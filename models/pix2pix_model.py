@@ -21,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import models.networks as networks
+from models import unwrap
 from models.networks.semantics import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
@@ -158,7 +159,8 @@ class Pix2PixModel(nn.Module):
         image, lbp = fake['synthesized_image'], fake['synthesized_lbp']
         losses = {}
         # D's DDP wrapper is bypassed: D gets no gradient here, so there is nothing to synchronise.
-        net_d, net_dl = skip_ddp(self.nets['D']), skip_ddp(self.nets['DL']) if 'DL' in self.nets else None
+        net_d = unwrap(self.nets['D'], keep_compiled=True)
+        net_dl = unwrap(self.nets['DL'], keep_compiled=True) if 'DL' in self.nets else None
         with frozen(net_d, net_dl):
             d_fake, d_real = self.discriminate(net_d, semantics, image, real)
             if w('gan'):
@@ -240,11 +242,6 @@ class Removed(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         raise UserError(f"{option_string} was removed: {self.replacement}")
-
-
-def skip_ddp(net):
-    """The network without its DistributedDataParallel wrapper (a no-gradient pass needs no sync)."""
-    return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
 
 
 def instance_edges(instance):

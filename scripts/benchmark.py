@@ -29,7 +29,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import util.distributed as distributed  # noqa: E402
+from models import prepare  # noqa: E402
 from models.pix2pix_model import Pix2PixModel  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
 from trainers.pix2pix_trainer import Pix2PixTrainer  # noqa: E402
@@ -159,7 +159,7 @@ def setup(args, netG, extra):
         torch.compiler.reset()  # each run compiles from scratch: its warm-up is its own
     model = Pix2PixModel(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
-    distributed.wrap_networks(model, opt)
+    prepare(model, opt)
     data = random_batch(opt, opt.device)
     return opt, model, trainer, data, lambda: trainer.train_one_iteration(data)
 

@@ -372,3 +372,10 @@ def test_label_lookups_equal_the_one_hot_convolutions_in_the_whole_model(monkeyp
     error = lambda a, b: ((flat(a) - flat(b)).norm() / flat(b).norm()).item()
     assert (runs['lookup', True][0] - runs['dense', True][0]).abs().max() <= 3e-2
     assert error(runs['lookup', True][1], runs['dense', True][1]) <= 2 * error(runs['dense', True][1], grads_dense)
+
+
+def test_unwrap_takes_off_the_wrappers_prepare_puts_on():
+    from models import unwrap
+    net = torch.nn.Linear(2, 2)
+    compiled = torch.compile(net)  # (compiles only when called)
+    assert unwrap(net) is net and unwrap(compiled) is net and unwrap(compiled, keep_compiled=True) is compiled

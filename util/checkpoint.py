@@ -15,7 +15,7 @@ import random
 import numpy as np
 import torch
 
-from util.distributed import unwrap
+from models import unwrap
 from util.errors import UserError
 
 # Options that change the networks' shapes: a checkpoint only fits the same values.

@@ -1,7 +1,7 @@
-"""torchrun support: process group set-up, wrapping the networks (DDP, channels_last, compile).
+"""torchrun support: the process group, DistributedDataParallel and batch norm on CPU ranks.
 
-Launch with `torchrun --nproc_per_node N train.py ...`; without torchrun everything here is
-a no-op apart from the optional channels_last / torch.compile.
+Launch with `torchrun --nproc_per_node N train.py ...`; without torchrun everything here is a
+no-op. models.prepare wraps the networks (channels_last, compile, then DDP from here).
 """
 import os
 
@@ -42,30 +42,14 @@ def any_rank(flag, device):
     return bool(t.item())
 
 
-def unwrap(net):
-    """The plain module inside DDP and torch.compile wrappers."""
-    while True:
-        if isinstance(net, DDP):
-            net = net.module
-        elif hasattr(net, '_orig_mod'):
-            net = net._orig_mod
-        else:
-            return net
+def in_group():
+    """Whether this process has joined torchrun's process group (init() did)."""
+    return dist.is_available() and dist.is_initialized()
 
 
-def wrap_networks(model, opt):
-    """channels_last, then torch.compile, then DDP (outermost, so the model can bypass it)."""
-    if dist.is_initialized() and opt.device.type != 'cuda':
-        desync_batchnorm(model)
-    for name, net in model.nets.items():
-        if opt.channels_last:
-            net = net.to(memory_format=torch.channels_last)
-        if opt.compile:
-            net = torch.compile(net, dynamic=False)  # fixed shapes: symbolic ones trip inductor on D
-        if dist.is_initialized():  # (init() joined torchrun's group)
-            net = DDP(net, device_ids=[opt.device.index] if opt.device.type == 'cuda' else None)
-        model.nets[name] = net
-    return model
+def data_parallel(net, device):
+    """net in DistributedDataParallel on this process's device."""
+    return DDP(net, device_ids=[device.index] if device.type == 'cuda' else None)
 
 
 def desync_batchnorm(module):
