@@ -38,11 +38,12 @@ UPERNET_FOLDERS=(ade20k-resnet101-upernet baseline-resnet101-upernet)
 UPERNET_URL=http://sceneparsing.csail.mit.edu/model/pytorch/ade20k-resnet101-upernet/
 require_segmenter() {
     local part
+    hub_checkpoints
     for part in encoder_epoch_50.pth decoder_epoch_50.pth; do
         if [[ -n "${SEG_WEIGHTS:-}" ]]; then
             [[ -f "$SEG_WEIGHTS/$part" || -f "$SEG_WEIGHTS/${UPERNET_FOLDERS[0]}/$part" || -f "$SEG_WEIGHTS/${UPERNET_FOLDERS[1]}/$part" ]] ||
                 die "mIoU segmenter (ADE20K UperNet-101): $SEG_WEIGHTS/$part not found; SEG_WEIGHTS must be a folder with encoder_epoch_50.pth and decoder_epoch_50.pth (or holding ${UPERNET_FOLDERS[0]}/ or ${UPERNET_FOLDERS[1]}/ with them) from $UPERNET_URL"
-        elif [[ ! -f "$(hub_checkpoints)/${UPERNET_FOLDERS[1]}_$part" ]]; then
+        elif [[ ! -f "$HUB_CHECKPOINTS/${UPERNET_FOLDERS[1]}_$part" ]]; then
             require_weight "mIoU segmenter (ADE20K UperNet-101)" SEG_WEIGHTS "${UPERNET_FOLDERS[0]}_$part" \
                 "$UPERNET_URL$part (saved under the name ${UPERNET_FOLDERS[0]}_$part or ${UPERNET_FOLDERS[1]}_$part)"
         fi

@@ -40,12 +40,14 @@ require_dir() {
     return 0
 }
 
-# The torch hub checkpoint folder, where torchvision-style downloads land: what
-# `python -c 'import torch; print(torch.hub.get_dir())'`/checkpoints prints, computed the way
-# torch does (TORCH_HOME, else $XDG_CACHE_HOME/torch, else ~/.cache/torch) without starting Python.
+# hub_checkpoints: set HUB_CHECKPOINTS to the torch hub checkpoint folder, where the weight files
+# are looked for and downloaded to. util/weights.py decides it (torch.hub.get_dir(), which follows
+# TORCH_HOME and XDG_CACHE_HOME), so Python is asked, once per run: starting it takes a moment.
+HUB_CHECKPOINTS=""
 hub_checkpoints() {
-    local home="${TORCH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/torch}"
-    echo "${home/#\~/$HOME}/hub/checkpoints"
+    [[ -n "$HUB_CHECKPOINTS" ]] && return 0
+    HUB_CHECKPOINTS="$(cd "$REPO_ROOT" && "$PYTHON" -m util.weights 2>/dev/null)" ||
+        die "cannot find the torch hub folder: '$PYTHON -m util.weights' failed (is torch installed? set PYTHON)"
 }
 
 # require_weight WHAT ENV_VAR FILENAME URL [OFF_HINT]
@@ -59,8 +61,8 @@ require_weight() {
         return 0
     fi
     if [[ "${FETCHABLE:-1}" == 0 ]]; then fetch=""; elif [[ "${DOWNLOAD:-0}" == 1 ]]; then return 0; fi
-    local cached
-    cached="$(hub_checkpoints)/$file"
+    hub_checkpoints
+    local cached="$HUB_CHECKPOINTS/$file"
     [[ -f "$cached" ]] || die "$what: $file not found at $cached; download it from $url and put it there or set $var=PATH$fetch${off:+; $off}"
     return 0
 }

@@ -16,6 +16,9 @@ class MissingWeights(UserError):
 
 
 def hub_checkpoint_path(filename):
+    """Where a published weight file is looked for (and downloaded to): the torch hub's checkpoints
+    folder, which follows TORCH_HOME and XDG_CACHE_HOME. scripts/common.sh asks for it too
+    (`python -m util.weights` prints the folder)."""
     return os.path.join(torch.hub.get_dir(), 'checkpoints', filename)
 
 
@@ -75,3 +78,7 @@ def check_state_dict(module, state, path_label):
             f"{tuple(state[bad_shape[0]].shape)}, expected {tuple(own[bad_shape[0]].shape)}"
         raise UserError(f"{path_label}: not the expected weight file ({detail})")
     module.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+
+
+if __name__ == '__main__':
+    print(os.path.dirname(hub_checkpoint_path('x')))
