@@ -1,4 +1,4 @@
-"""Issue 20, point 2: `python -m data.check_labels` reports a folder of label maps and converts colour labels."""
+"""`python -m data.check_labels` reports a folder of label maps and converts colour labels."""
 import json
 import re
 

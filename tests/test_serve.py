@@ -1,4 +1,4 @@
-"""Issue 20, point 3: serve.py's HTTP API (always) and its page in headless Chromium (where one is installed).
+"""serve.py's HTTP API (always) and its page in headless Chromium (where one is installed).
 
 The browser test talks to Chromium over the DevTools protocol with a small websocket client made of the
 standard library; Chromium and the server only ever talk to 127.0.0.1.
