@@ -14,7 +14,6 @@ evaluation"). Every weight file is looked for before any scoring, and the missin
 together in one error; with --allow_missing their metrics are reported as n/a.
 """
 import argparse
-import json
 import os
 
 import data
@@ -22,6 +21,7 @@ from evaluation.run import evaluate
 from evaluation.segmentation import DEFAULT_MIOU_RULE, MIOU_RULES
 from evaluation.segmenters import DEFAULT_FOR_DATASET, NAMES
 from evaluation.table import HEADER, row
+from options.base_options import saved_options
 from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
 
@@ -60,21 +60,9 @@ def parse_args(argv=None):
     return with_saved_defaults(opt)
 
 
-def saved_options(opt):
-    """(path, dict) of checkpoints/<name>/opt.json, or (None, {}) when there is none."""
-    path = os.path.join(opt.checkpoints_dir, opt.name, 'opt.json')
-    if not os.path.isfile(path):
-        return None, {}
-    try:
-        with open(path) as f:
-            return path, json.load(f)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: cannot be read ({type(e).__name__}); pass --dataset_mode and move the "
-                        f"file away, or train again") from None
-
-
 def with_saved_defaults(opt):
-    opt.opt_file, saved = saved_options(opt)
+    opt.opt_file, saved = saved_options(os.path.join(opt.checkpoints_dir, opt.name))
+    opt.saved = saved
     opt.dataset_mode = dataset_mode(opt, saved)
     opt.dataroot = opt.dataroot or saved.get('dataroot')
     opt.lbp_variant = opt.lbp_variant or saved.get('lbp_variant') or 'classic'

@@ -29,7 +29,6 @@ import sys
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import torch
@@ -55,24 +54,18 @@ class BadRequest(Exception):
 
 def val_label_files(synth):
     """The val label files of the dataset the checkpoint was trained on (opt.json's dataroot), if there."""
-    trained = synth.trained
-    mode = trained.get('dataset_mode', synth.opt.dataset_mode)
-    root = trained.get('dataroot')
-    if mode == 'custom':
-        root = trained.get('label_dir')
-    if not root or not os.path.isdir(root) or not os.listdir(root):
+    trained, opt = synth.trained, synth.opt
+    mode = trained.get('dataset_mode', opt.dataset_mode)
+    where = data.location(mode, trained)
+    root = where.get('root') or where.get('label_dir')
+    if not root or not os.path.isdir(root) or not os.listdir(root):  # (the demo would generate its data)
         return []
-    opt = SimpleNamespace(**{**vars(synth.opt), **{k: v for k, v in trained.items() if k in
-                                                 ('dataroot', 'label_dir', 'image_dir', 'instance_dir')},
-                             'phase': 'val', 'no_instance': True, 'dataset_mode': mode})
-    cls = data.find_dataset_using_name(mode)
-    stub = cls.__new__(cls)
-    stub.opt = opt
     try:
-        labels, _, _ = stub.get_paths(opt)
+        dataset = data.open_dataset(mode, 'val', where, opt.label_nc, opt.contain_dontcare_label, instances=False,
+                                    pairing_check=False)
     except UserError:
         return []
-    return labels
+    return dataset.label_paths
 
 
 class App:

@@ -37,7 +37,8 @@ def save_sample(web_dir, stem, pictures, label_ids):
 
 
 def main(args=None):
-    opt = TestOptions().parse(args)
+    options = TestOptions()
+    opt = options.resolve(options.parse(args))  # the checkpoint's options are the defaults
     keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
     model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)

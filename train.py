@@ -52,7 +52,7 @@ def seed_everything(seed):
 def main(args=None):
     rank0 = distributed.rank() == 0
     options = TrainOptions()
-    opt = options.parse(args)
+    opt = options.resolve(options.parse(args))
     distributed.init(opt.device)
     keep_freed_memory(opt.device)
     seed_everything(opt.seed + distributed.rank())

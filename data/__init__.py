@@ -1,15 +1,21 @@
-"""Dataset registry: `--dataset_mode X` loads class XDataset from data/X_dataset.py (SPADE's rule)."""
+"""The data factory: the one place that reads the data options, as models/networks/__init__.py is
+for the networks. `--dataset_mode X` is class XDataset of data/X_dataset.py (SPADE's rule); every
+dataset class takes explicit arguments (data/base_dataset.py's BaseDataset), and `open_dataset`
+builds one from them, so that what has no options (evaluation's label files, serve.py's val maps)
+asks for a dataset the same way.
+"""
 import importlib
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
+from data.base_dataset import Preprocess, image_size
 from util.errors import DataError, UserError
 
 MODES = ('cityscapes', 'ade20k', 'coco', 'custom', 'demo')
 
 
-def find_dataset_using_name(dataset_mode):
+def dataset_class(dataset_mode):
     if dataset_mode not in MODES:
         raise UserError(f"--dataset_mode {dataset_mode}: unknown; choose one of {', '.join(MODES)}")
     module = importlib.import_module(f'data.{dataset_mode}_dataset')
@@ -20,14 +26,50 @@ def find_dataset_using_name(dataset_mode):
     raise ImportError(f"data/{dataset_mode}_dataset.py defines no class named like {wanted}")
 
 
-def get_option_setter(dataset_mode):
-    return find_dataset_using_name(dataset_mode).modify_commandline_options
+def location(dataset_mode, values):
+    """Where a dataset's files are, from option values (a dict, e.g. vars(opt) or opt.json's):
+    {'root': --dataroot}, or custom's {'label_dir', 'image_dir', 'instance_dir'}."""
+    if dataset_mode == 'custom':
+        return {k: values.get(k) or '' for k in ('label_dir', 'image_dir', 'instance_dir')}
+    return {'root': values.get('dataroot')}
+
+
+def open_dataset(dataset_mode, phase, where, label_nc=None, contain_dontcare_label=None, **settings):
+    """The dataset of `dataset_mode` from explicit arguments: where its files are (`location`), its
+    phase, its label settings (by default the dataset's own, SPADE's: e.g. ADE20K 150 with don't
+    care) and BaseDataset's other arguments in settings (instances, preprocess, ...)."""
+    cls = dataset_class(dataset_mode)
+    label_nc = cls.LABEL_NC if label_nc is None else label_nc
+    dontcare = cls.CONTAIN_DONTCARE_LABEL if contain_dontcare_label is None else contain_dontcare_label
+    return cls(**where, phase=phase, label_nc=label_nc, contain_dontcare_label=dontcare, **settings)
+
+
+def preprocess(opt):
+    """The Preprocess of opt: --preprocess_mode, --load_size, --crop_size, --aspect_ratio, and a random
+    flip when training without --no_flip."""
+    return Preprocess(opt.preprocess_mode, opt.load_size, opt.crop_size, opt.aspect_ratio,
+                      flip=opt.is_train and not opt.no_flip)
 
 
 def create_dataset(opt):
-    dataset = find_dataset_using_name(opt.dataset_mode)(opt)
+    """The dataset opt's data options describe."""
+    dataset = open_dataset(opt.dataset_mode, opt.phase, location(opt.dataset_mode, vars(opt)), opt.label_nc,
+                           opt.contain_dontcare_label, instances=not opt.no_instance, preprocess=preprocess(opt),
+                           max_size=opt.max_dataset_size, pairing_check=not opt.no_pairing_check, seed=opt.seed)
     print(f"dataset [{type(dataset).__name__}] of size {len(dataset)} was created")
     return dataset
+
+
+def random_batch(opt, n=1, seed=0, device='cpu'):
+    """A batch as the loaders give it (the module docstring of data/base_dataset.py) at opt's image
+    size, with random labels, instances and image: for tests and scripts/benchmark.py."""
+    g = torch.Generator().manual_seed(seed)
+    h, w = image_size(opt.crop_size, opt.aspect_ratio)
+    values = opt.label_nc + int(opt.contain_dontcare_label)
+    batch = {'label': torch.randint(0, values, (n, 1, h, w), generator=g),
+             'instance': torch.tensor(0) if opt.no_instance else torch.randint(0, 3, (n, 1, h, w), generator=g),
+             'image': torch.rand(n, 3, h, w, generator=g) * 2 - 1}
+    return {**{k: v.to(device) for k, v in batch.items()}, 'path': ['x.png'] * n}
 
 
 def create_dataloader(opt):

@@ -12,8 +12,8 @@ What a data sample looks like
      'image':    FloatTensor 3xHxW  RGB in [-1, 1],
      'path':     str                the image file's path}
 
-H x W is (round(crop_size / aspect_ratio), crop_size) for the `*crop` and `fixed`
-modes. The model turns instance ids into an edge map itself, as SPADE does.
+H x W is image_size(crop_size, aspect_ratio) = (round(crop_size / aspect_ratio), crop_size) for
+the `*crop` and `fixed` modes. The model turns instance ids into an edge map itself, as SPADE does.
 
 Label ids after each dataset's mapping (`map_label`):
   * default: the file's values are the ids; with --contain_dontcare_label the raw
@@ -46,6 +46,7 @@ the file. Grayscale, palette and RGBA images are converted to RGB; palette ('P')
 'L' and 16-bit label maps are read as integer ids (never through their palette).
 """
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -57,50 +58,97 @@ from util.errors import UserError
 CROP_MODES = ('resize_and_crop', 'crop', 'scale_width_and_crop', 'scale_shortside_and_crop')
 
 
+def image_size(crop_size, aspect_ratio):
+    """(height, width) of the images from --crop_size and --aspect_ratio (width / height): what the
+    loaders make (the crop window, 'fixed''s resize) and what the networks are built for."""
+    return round(crop_size / aspect_ratio), crop_size
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How every map of a sample is resized, cropped and flipped (the module docstring has the modes).
+
+    mode, load_size, crop_size, aspect_ratio: --preprocess_mode and its sizes; flip: a random
+    horizontal flip (training without --no_flip)."""
+    mode: str = 'fixed'
+    load_size: int = 256
+    crop_size: int = 256
+    aspect_ratio: float = 1.0
+    flip: bool = False
+
+    @property
+    def crop_shape(self):
+        """(width, height) of the crop window and of 'fixed' outputs (PIL's order)."""
+        h, w = image_size(self.crop_size, self.aspect_ratio)
+        return w, max(1, h)
+
+
 class BaseDataset(Dataset):
     """Paired label/image(/instance) files -> sample dicts (see the module docstring).
 
-    Subclasses define `get_paths(opt)` -> (label_paths, image_paths, instance_paths),
-    each sorted, instance_paths empty with --no_instance; optionally `pair_key(path)`
-    (the part of a file name that must match across the three lists) and `map_label`.
-    """
+    Built from explicit arguments (data.create_dataset is what reads the options):
+      root             the dataset's folder (--dataroot)
+      phase            train, val or test: which split
+      label_nc, contain_dontcare_label   the label ids (check_label_values, map_label); a
+                       subclass's LABEL_NC / CONTAIN_DONTCARE_LABEL are its dataset's, SPADE's
+                       defaults of those options
+      instances        read instance maps (not --no_instance)
+      preprocess       a Preprocess; None for a dataset that is only listed (its files), not read
+      max_size         at most this many samples (--max_dataset_size)
+      pairing_check    label, image and instance file names must match (not --no_pairing_check)
+      seed             of each sample's crop and flip (--seed)
 
-    @staticmethod
-    def modify_commandline_options(parser, is_train):
+    Subclasses define `get_paths()` -> (label_paths, image_paths, instance_paths), each sorted,
+    instance_paths empty without instances; optionally `pair_key(path)` (the part of a file name
+    that must match across the three lists) and `map_label`.
+    """
+    LABEL_NC = None
+    CONTAIN_DONTCARE_LABEL = False
+
+    @classmethod
+    def modify_commandline_options(cls, parser, is_train):
         return parser
 
-    def __init__(self, opt):
-        self.opt = opt
-        labels, images, instances = self.get_paths(opt)
+    def __init__(self, root=None, phase='train', label_nc=None, contain_dontcare_label=False, instances=True,
+                 preprocess=None, max_size=None, pairing_check=True, seed=0):
+        if label_nc is None:
+            raise UserError(f"{type(self).__name__} needs the number of label classes (--label_nc)")
+        self.root, self.phase, self.instances = root, phase, instances
+        self.label_nc, self.contain_dontcare_label = label_nc, contain_dontcare_label
+        self.preprocess, self.seed = preprocess, seed
+        labels, images, instances = self.get_paths()
         self.check_counts(labels, images, instances)
-        n = opt.max_dataset_size
-        labels, images, instances = labels[:n], images[:n], instances[:n]
-        if not opt.no_pairing_check:
+        labels, images, instances = labels[:max_size], images[:max_size], instances[:max_size]
+        if pairing_check:
             self.check_pairing(labels, images, instances)
         self.label_paths, self.image_paths, self.instance_paths = labels, images, instances
 
-    def get_paths(self, opt):
+    def get_paths(self):
         raise NotImplementedError
 
     def pair_key(self, path):
         """Label, image and instance files of one sample share this key (default: the stem)."""
         return os.path.splitext(os.path.basename(path))[0]
 
-    def map_label(self, label):
+    @classmethod
+    def map_label(cls, label, label_nc, contain_dontcare_label):
         """Raw file values -> class ids; 255 is the don't-care value when the dataset has one."""
-        if self.opt.contain_dontcare_label:
-            label = np.where(label == 255, self.opt.label_nc, label)
+        if contain_dontcare_label:
+            label = np.where(label == 255, label_nc, label)
         return label
+
+    def label_ids(self, raw):
+        """map_label with this dataset's label settings."""
+        return self.map_label(raw, self.label_nc, self.contain_dontcare_label)
 
     def check_counts(self, labels, images, instances):
         if not images:
-            raise UserError(f"no images found in {self.where()} for --phase {self.opt.phase}; "
+            raise UserError(f"no images found in {self.where()} for --phase {self.phase}; "
                             f"expected {self.layout()}")
-        with_instances = not self.opt.no_instance
-        if len(labels) != len(images) or (with_instances and len(instances) != len(images)):
-            inst = f", {len(instances)} instance maps (or pass --no_instance)" if with_instances else ''
+        if len(labels) != len(images) or (self.instances and len(instances) != len(images)):
+            inst = f", {len(instances)} instance maps (or pass --no_instance)" if self.instances else ''
             raise UserError(f"{self.where()}: {len(labels)} label maps but {len(images)} images{inst} "
-                            f"for --phase {self.opt.phase}; every image needs exactly one of each "
+                            f"for --phase {self.phase}; every image needs exactly one of each "
                             f"({self.layout()})")
 
     def check_pairing(self, labels, images, instances):
@@ -114,7 +162,7 @@ class BaseDataset(Dataset):
 
     def where(self):
         """The option naming where the data lives, for error messages."""
-        return f"--dataroot {self.opt.dataroot}"
+        return f"--dataroot {self.root}"
 
     def layout(self):
         """One line describing the expected folder layout, for error messages."""
@@ -125,22 +173,22 @@ class BaseDataset(Dataset):
 
     def __getitem__(self, key):
         epoch, index = key if isinstance(key, tuple) else (0, key)
-        opt = self.opt
+        prep = self.preprocess
         label_path, image_path = self.label_paths[index], self.image_paths[index]
         raw = read_label(label_path)
-        label = self.map_label(raw)
-        check_label_values(label, raw, label_path, opt)
+        label = self.label_ids(raw)
+        check_label_values(label, raw, label_path, self.label_nc, self.contain_dontcare_label)
         image = read_image(image_path)
         check_same_size(image.size, label_path, image_path, raw)
-        params = get_params(opt, image.size, image_path, sample_generator(opt.seed, epoch, index))
-        sample = {'label': transform_label(label, opt, params),
+        params = get_params(prep, image.size, image_path, sample_generator(self.seed, epoch, index))
+        sample = {'label': transform_label(label, prep, params),
                   'instance': torch.tensor(0),
-                  'image': transform_image(image, opt, params),
+                  'image': transform_image(image, prep, params),
                   'path': image_path}
-        if not opt.no_instance:
+        if self.instances:
             instance = read_label(self.instance_paths[index])
             check_same_size(image.size, self.instance_paths[index], image_path, instance)
-            sample['instance'] = transform_label(instance, opt, params)
+            sample['instance'] = transform_label(instance, prep, params)
         return sample
 
 
@@ -201,15 +249,15 @@ def label_array(img, path):
     return arr.astype(np.int64)
 
 
-def check_label_values(label, raw, path, opt):
+def check_label_values(label, raw, path, label_nc, contain_dontcare_label):
     """Every id must be a class (0..label_nc-1) or the don't-care id label_nc."""
-    ok = (label >= 0) & (label < opt.label_nc)
-    if opt.contain_dontcare_label:
-        ok |= label == opt.label_nc
+    ok = (label >= 0) & (label < label_nc)
+    if contain_dontcare_label:
+        ok |= label == label_nc
     if not ok.all():
         values = ', '.join(str(v) for v in np.unique(raw[~ok])[:5])
-        dontcare = 'with' if opt.contain_dontcare_label else 'without'
-        raise UserError(f"{path}: label value(s) {values} out of range for --label_nc {opt.label_nc} {dontcare} "
+        dontcare = 'with' if contain_dontcare_label else 'without'
+        raise UserError(f"{path}: label value(s) {values} out of range for --label_nc {label_nc} {dontcare} "
                         f"--contain_dontcare_label; check --label_nc / --contain_dontcare_label")
 
 
@@ -221,24 +269,20 @@ def check_same_size(image_size, other_path, image_path, other):
                         f"{image_size[0]}x{image_size[1]}; label, instance and image files must have the same size")
 
 
-def crop_shape(opt):
-    """(width, height) of the crop window and of 'fixed' outputs."""
-    return opt.crop_size, max(1, round(opt.crop_size / opt.aspect_ratio))
-
-
-def scaled_size(opt, size):
-    """(width, height) after the resize step of --preprocess_mode, before cropping."""
+def scaled_size(prep, size):
+    """(width, height) after the resize step of the Preprocess, before cropping."""
     w, h = size
-    mode = opt.preprocess_mode
+    mode = prep.mode
     if mode == 'resize_and_crop':
-        return opt.load_size, max(1, round(opt.load_size / opt.aspect_ratio))
+        h, w = image_size(prep.load_size, prep.aspect_ratio)
+        return w, max(1, h)
     if mode.startswith('scale_width'):
-        return opt.load_size, max(1, round(opt.load_size * h / w))
+        return prep.load_size, max(1, round(prep.load_size * h / w))
     if mode.startswith('scale_shortside'):
-        s = opt.load_size / min(w, h)
+        s = prep.load_size / min(w, h)
         return max(1, round(w * s)), max(1, round(h * s))
     if mode == 'fixed':
-        return crop_shape(opt)
+        return prep.crop_shape
     if mode == 'none':
         return max(32, int(w / 32 + 0.5) * 32), max(32, int(h / 32 + 0.5) * 32)
     return w, h
@@ -249,45 +293,45 @@ def sample_generator(seed, epoch, index):
     return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 1_000_003 + index) % 2 ** 63)
 
 
-def get_params(opt, size, path='', generator=None):
+def get_params(prep, size, path='', generator=None):
     """Random crop position (in the scaled image) and flip for an image of `size` = (w, h)."""
-    sw, sh = scaled_size(opt, size)
-    cw, ch = crop_shape(opt)
+    sw, sh = scaled_size(prep, size)
+    cw, ch = prep.crop_shape
     x = y = 0
-    if opt.preprocess_mode in CROP_MODES:
+    if prep.mode in CROP_MODES:
         if sw < cw or sh < ch:
             raise UserError(f"{path}: {size[0]}x{size[1]} becomes {sw}x{sh} with --preprocess_mode "
-                            f"{opt.preprocess_mode} --load_size {opt.load_size}, smaller than the {cw}x{ch} crop "
-                            f"(--crop_size {opt.crop_size}, --aspect_ratio {opt.aspect_ratio}); raise --load_size "
+                            f"{prep.mode} --load_size {prep.load_size}, smaller than the {cw}x{ch} crop "
+                            f"(--crop_size {prep.crop_size}, --aspect_ratio {prep.aspect_ratio}); raise --load_size "
                             f"or lower --crop_size")
         x = int(torch.randint(0, sw - cw + 1, (), generator=generator))
         y = int(torch.randint(0, sh - ch + 1, (), generator=generator))
-    flip = bool(opt.is_train and not opt.no_flip and torch.rand((), generator=generator) < 0.5)
+    flip = bool(prep.flip and torch.rand((), generator=generator) < 0.5)
     return {'crop_pos': (x, y), 'flip': flip}
 
 
-def apply_geometry(img, opt, params, resample):
+def apply_geometry(img, prep, params, resample):
     """Resize, crop and flip a PIL image exactly as every other map of the same sample."""
-    size = scaled_size(opt, img.size)
+    size = scaled_size(prep, img.size)
     if size != img.size:
         img = img.resize(size, resample)
-    if opt.preprocess_mode in CROP_MODES:
-        (x, y), (cw, ch) = params['crop_pos'], crop_shape(opt)
+    if prep.mode in CROP_MODES:
+        (x, y), (cw, ch) = params['crop_pos'], prep.crop_shape
         img = img.crop((x, y, x + cw, y + ch))
     if params['flip']:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return img
 
 
-def transform_image(img, opt, params):
+def transform_image(img, prep, params):
     """RGB PIL image -> FloatTensor 3xHxW in [-1, 1]."""
-    img = apply_geometry(img, opt, params, Image.Resampling.BICUBIC)
+    img = apply_geometry(img, prep, params, Image.Resampling.BICUBIC)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 
-def transform_label(label, opt, params):
+def transform_label(label, prep, params):
     """Integer id array HxW -> LongTensor 1xHxW (NEAREST, so ids are never blended)."""
     img = Image.fromarray(np.ascontiguousarray(label, dtype=np.int32))
-    img = apply_geometry(img, opt, params, Image.Resampling.NEAREST)
+    img = apply_geometry(img, prep, params, Image.Resampling.NEAREST)
     return torch.from_numpy(np.asarray(img).astype(np.int64))[None]

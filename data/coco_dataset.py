@@ -11,27 +11,31 @@ from util.errors import UserError
 
 
 class CocoDataset(BaseDataset):
-    @staticmethod
-    def modify_commandline_options(parser, is_train):
+    LABEL_NC = 182
+    CONTAIN_DONTCARE_LABEL = True
+
+    @classmethod
+    def modify_commandline_options(cls, parser, is_train):
         parser.set_defaults(preprocess_mode='resize_and_crop', load_size=286 if is_train else 256, crop_size=256,
-                            display_winsize=256, label_nc=182, contain_dontcare_label=True, aspect_ratio=1.0)
+                            display_winsize=256, label_nc=cls.LABEL_NC,
+                            contain_dontcare_label=cls.CONTAIN_DONTCARE_LABEL, aspect_ratio=1.0)
         return parser
 
     def split(self):
-        return 'val' if self.opt.phase == 'test' else self.opt.phase
+        return 'val' if self.phase == 'test' else self.phase
 
     def layout(self):
         s = self.split()
         return (f"<dataroot>/{s}_img/*.jpg, <dataroot>/{s}_label/*.png (+ <dataroot>/{s}_inst/*.png "
                 f"unless --no_instance)")
 
-    def get_paths(self, opt):
-        require_dir(opt.dataroot, '--dataroot', self.layout())
-        folder = lambda kind: os.path.join(opt.dataroot, f'{self.split()}_{kind}')
+    def get_paths(self):
+        require_dir(self.root, '--dataroot', self.layout())
+        folder = lambda kind: os.path.join(self.root, f'{self.split()}_{kind}')
         images = list_files(folder('img'), ('.jpg', '.jpeg', '.png'), self.layout())
         labels = list_files(folder('label'), '.png', self.layout())
         instances = []
-        if not opt.no_instance:
+        if self.instances:
             if not os.path.isdir(folder('inst')):
                 raise UserError(f"{folder('inst')} not found; COCO instance maps are optional: pass "
                                 f"--no_instance to train without them")

@@ -16,32 +16,34 @@ LABEL_SUFFIXES = ('.png', '.bmp', '.tif', '.tiff')
 
 
 class CustomDataset(BaseDataset):
-    @staticmethod
-    def modify_commandline_options(parser, is_train):
-        parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
-        parser.add_argument('--image_dir', type=str, default='', help='custom: folder of images')
-        parser.add_argument('--instance_dir', type=str, default='', help='custom: folder of instance maps, optional')
+    @classmethod
+    def modify_commandline_options(cls, parser, is_train):
         parser.set_defaults(preprocess_mode='resize_and_crop', load_size=286 if is_train else 256, crop_size=256,
                             display_winsize=256, aspect_ratio=1.0)
         if not parser.peek().instance_dir:
             parser.set_defaults(no_instance=True)
         return parser
 
+    def __init__(self, label_dir='', image_dir='', instance_dir='', **settings):
+        """The three folders instead of a root; settings: BaseDataset's other arguments."""
+        self.label_dir, self.image_dir, self.instance_dir = label_dir, image_dir, instance_dir
+        super().__init__(None, **settings)
+
     def layout(self):
         return "--label_dir DIR/*.png, --image_dir DIR/*.jpg|png (same stems), optional --instance_dir DIR/*.png"
 
     def where(self):
-        return f"--image_dir {self.opt.image_dir} / --label_dir {self.opt.label_dir}"
+        return f"--image_dir {self.image_dir} / --label_dir {self.label_dir}"
 
-    def get_paths(self, opt):
+    def get_paths(self):
         for name in ('label_dir', 'image_dir'):
-            if not getattr(opt, name):
+            if not getattr(self, name):
                 raise UserError(f"--dataset_mode custom needs --{name}; expected {self.layout()}")
-        labels = list_files(opt.label_dir, LABEL_SUFFIXES, self.layout())
-        images = list_files(opt.image_dir, IMAGE_SUFFIXES, self.layout())
+        labels = list_files(self.label_dir, LABEL_SUFFIXES, self.layout())
+        images = list_files(self.image_dir, IMAGE_SUFFIXES, self.layout())
         instances = []
-        if not opt.no_instance:
-            if not opt.instance_dir:
+        if self.instances:
+            if not self.instance_dir:
                 raise UserError("--dataset_mode custom without --instance_dir needs --no_instance")
-            instances = list_files(opt.instance_dir, LABEL_SUFFIXES, self.layout())
+            instances = list_files(self.instance_dir, LABEL_SUFFIXES, self.layout())
         return labels, images, instances

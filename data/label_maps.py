@@ -20,7 +20,7 @@ from PIL import Image
 
 import data
 from data import palettes
-from data.base_dataset import crop_shape, label_array, list_files, open_decoded
+from data.base_dataset import image_size, label_array, list_files, open_decoded
 from data.cityscapes_dataset import CityscapesDataset
 from data.custom_dataset import LABEL_SUFFIXES
 from util.errors import UserError
@@ -41,12 +41,10 @@ class LabelMap:
         self.ids, self.how, self.size = ids, how, size
 
 
-def dataset_stub(opt):
-    """The model's dataset class without its files: for its `map_label` and naming rules."""
-    cls = data.find_dataset_using_name(getattr(opt, 'dataset_mode', 'custom'))
-    stub = cls.__new__(cls)
-    stub.opt = opt
-    return stub
+def dataset_ids(raw, opt):
+    """A file's raw values -> model ids by the map_label of the model's dataset class."""
+    cls = data.dataset_class(getattr(opt, 'dataset_mode', 'custom'))
+    return cls.map_label(raw, opt.label_nc, opt.contain_dontcare_label)
 
 
 def valid(ids, opt):
@@ -73,7 +71,7 @@ def ranges(values):
 def accepted_raw_values(opt):
     """What a file of the model's dataset may hold, e.g. '0-34 (Cityscapes labelIds)'."""
     raw = np.arange(0, 65536)
-    values = ranges(raw[valid(dataset_stub(opt).map_label(raw), opt)])
+    values = ranges(raw[valid(dataset_ids(raw, opt), opt)])
     return f"{values} ({RAW_NAMES.get(getattr(opt, 'dataset_mode', None), 'class ids')})"
 
 
@@ -109,7 +107,7 @@ def read_label_map(source, opt, fmt='auto', name=None):
     if kind == 'model':
         ids, wanted, how = raw, model_ids_text(opt), f'model ids ({img.mode})'
     else:
-        ids, wanted = dataset_stub(opt).map_label(raw), accepted_raw_values(opt)
+        ids, wanted = dataset_ids(raw, opt), accepted_raw_values(opt)
         how = f"class ids ({img.mode}, {RAW_NAMES.get(getattr(opt, 'dataset_mode', None), 'class ids')})"
     bad = ~valid(ids, opt)
     if bad.any():
@@ -147,7 +145,8 @@ def colour_ids(rgb, opt, name):
 
 def fit(ids, opt):
     """ids at the model's size: -> (H×W ids, None) or, resized with nearest neighbour, (ids, (w, h) before)."""
-    size = crop_shape(opt)
+    height, width = image_size(opt.crop_size, opt.aspect_ratio)
+    size = (width, height)
     h, w = ids.shape
     if (w, h) == size:
         return ids, None

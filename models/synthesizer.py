@@ -17,7 +17,6 @@ channel gets the label map itself as instances (an edge at every class boundary)
 style is random (`seed` fixes it: one style per image, whatever the batching), or the encoder's mean
 for a style photo (`style`). One call at a time per Synthesizer (a lock): serve.py's threads share one.
 """
-import json
 import os
 import threading
 from collections import namedtuple
@@ -29,8 +28,9 @@ from PIL import Image
 import util.amp as amp
 import util.checkpoint as ckpt
 from data import label_maps, palettes
-from data.base_dataset import crop_shape, open_decoded, transform_image
+from data.base_dataset import Preprocess, image_size, open_decoded, transform_image
 from models.pix2pix_model import Pix2PixModel
+from options.base_options import saved_options
 from options.test_options import TestOptions
 from util.errors import UserError
 from util.images import tensor2im
@@ -67,13 +67,15 @@ class Synthesizer:
                 '--which_epoch', str(which_epoch), '--gpu_ids', gpu_ids_for(device), '--amp', AMP[dtype],
                 '--batchSize', str(batch_size), '--nThreads', '0']
         ckpt.read(os.path.join(folder, f'{which_epoch}.pth'), _Named(folder), mmap=True)  # a clear error first
-        self.trained = read_opt_json(folder)
+        self.trained = saved_options(folder)[1]  # opt.json ({} without one)
         if self.trained.get('norm_E') not in (None, 'spectralinstance'):  # the encoder's norm is not stored in the .pth
             args += ['--norm_E', self.trained['norm_E']]
-        self.opt = opt = TestOptions().parse(args)
+        options = TestOptions()
+        self.opt = opt = options.resolve(options.parse(args))
         self.model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
         self.precision = amp.autocast(opt)
-        self.size = crop_shape(opt)  # (w, h)
+        height, width = image_size(opt.crop_size, opt.aspect_ratio)
+        self.size = (width, height)
         self.batch_size = batch_size
         self.lock = threading.Lock()
         self.resized_once = False
@@ -186,7 +188,7 @@ class Synthesizer:
                 raise UserError(f"style: a path, PIL image or H×W×3 uint8 array, not {arr.dtype} {arr.shape}")
             img = Image.fromarray(arr)
         img = img.convert('RGB')
-        fixed = _Fixed(self.opt)
+        fixed = Preprocess('fixed', crop_size=self.opt.crop_size, aspect_ratio=self.opt.aspect_ratio)  # a plain resize
         return transform_image(img, fixed, {'crop_pos': (0, 0), 'flip': False})[None]
 
     def forward(self, ids, inst, z):
@@ -211,26 +213,8 @@ def style_seed(seed, index):
     return (int(seed) * 1_000_003 + index) % 2 ** 63
 
 
-def read_opt_json(folder):
-    """The options train.py saved beside the checkpoint ({} when absent or unreadable)."""
-    path = os.path.join(folder, 'opt.json')
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
-
-
 class _Named:
     """The `opt` util.checkpoint.read names in its 'train first' message."""
 
     def __init__(self, folder):
         self.name = os.path.basename(folder)
-
-
-class _Fixed:
-    """The model's options with a plain resize to its size (no crop, no flip), for a style photo."""
-
-    def __init__(self, opt):
-        self.__dict__.update(vars(opt))
-        self.preprocess_mode, self.is_train = 'fixed', False

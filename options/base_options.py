@@ -1,20 +1,29 @@
 """Options shared by training and testing, in SPADE's names.
 
 Model and dataset classes add their own options (and change defaults) through
-`modify_commandline_options`, exactly as in SPADE. The chosen options are saved
-as opt.txt (for people) and opt.json (for --load_from_opt_file), never pickled.
+`modify_commandline_options`, exactly as in SPADE. Two steps:
+
+    options = TrainOptions()              # or TestOptions()
+    opt = options.resolve(options.parse(args))
+
+`parse` only parses. `resolve` does what needs a file or the machine: the options a trained
+experiment fixes as defaults (the checkpoint's for test.py, opt.json's with --load_from_opt_file),
+the device, and the defaults left to the machine (the demo's --amp auto). The chosen options are
+saved as opt.txt (for people) and opt.json (for --load_from_opt_file), never pickled.
 """
 import argparse
 import json
 import os
 
-import torch
-
 import data
+from data.base_dataset import image_size
 from models.networks import uses_lbp
 from models.networks.normalization import parse_adaptive
+from models.networks.vgg import VGG19_FILE
 from models.pix2pix_model import Pix2PixModel
+from util import machine
 from util.errors import UserError
+from util.weights import hub_checkpoint_path
 
 
 class OptionParser(argparse.ArgumentParser):
@@ -60,6 +69,10 @@ class BaseOptions:
         parser.add_argument('--dataroot', type=str, default='./datasets/demo')
         parser.add_argument('--dataset_mode', type=str, default='demo',
                             help='cityscapes | ade20k | coco | custom | demo')
+        # (custom's folders are options whatever the mode: test.py learns the mode from the checkpoint)
+        parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
+        parser.add_argument('--image_dir', type=str, default='', help='custom: folder of images')
+        parser.add_argument('--instance_dir', type=str, default='', help='custom: folder of instance maps, optional')
         parser.add_argument('--serial_batches', action='store_true', help='no shuffling')
         parser.add_argument('--no_flip', action='store_true', help='no random horizontal flip')
         parser.add_argument('--nThreads', type=int, default=2, help='data loader worker processes')
@@ -79,9 +92,10 @@ class BaseOptions:
 
         # weights, speed
         parser.add_argument('--vgg_weights', type=str, default='', help="torchvision's vgg19-dcbb9e9d.pth")
-        parser.add_argument('--amp', type=str, default='none', choices=('none', 'bf16', 'fp16'),
+        parser.add_argument('--amp', type=str, default='none', choices=('none', 'bf16', 'fp16', 'auto'),
                             help='mixed precision (autocast): bf16 on CUDA or on a CPU with bf16 units '
-                                 '(AVX512-BF16/AMX), fp16 on CUDA only')
+                                 '(AVX512-BF16/AMX), fp16 on CUDA only; auto (the demo\'s default): bf16 and '
+                                 'channels_last on a CPU with bf16 units, else none')
         parser.add_argument('--force_amp', action='store_true',
                             help='run --amp bf16 even on a CPU that only emulates bf16 (many times slower)')
         parser.add_argument('--channels_last', action='store_true', help='channels_last memory format (CPU and CUDA)')
@@ -94,35 +108,52 @@ class BaseOptions:
                             help="take the options saved with the checkpoint (opt.json) as defaults")
         return parser
 
-    def gather_options(self, args=None):
+    def parse(self, args=None, defaults=None):
+        """Parse args (a list, or sys.argv when None) into a namespace with derived fields: nothing
+        but parsing (no file read, no machine probed; `resolve` does that).
+
+        defaults: option values that replace the built-in and per-dataset defaults, e.g. what a
+        checkpoint fixes; a value given in args still wins. Keys that are no option are dropped
+        (an old opt.json may hold options that were removed since)."""
         parser = OptionParser(args, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         parser = self.initialize(parser)
-        stored = self.stored_defaults(parser.peek())
-        parser.set_defaults(**stored)  # before the setters, which read e.g. --netG and --dataset_mode
-        # The model and dataset choices add their own options and defaults.
+        defaults = defaults or {}
+        parser.set_defaults(**known(parser, defaults))  # before the setters, which read e.g. --netG, --dataset_mode
+        # The model and the dataset add their own options and defaults.
         parser = Pix2PixModel.modify_commandline_options(parser, self.is_train)
-        parser = data.get_option_setter(parser.peek().dataset_mode)(parser, self.is_train)
-        parser.set_defaults(**stored)  # and over the defaults the setters chose
-        opt = parser.peek()
-        if opt.load_from_opt_file:
-            parser.set_defaults(**self.load_saved(opt))
-        self.parser = parser
-        return parser.parse_args(args)
+        parser = data.dataset_class(parser.peek().dataset_mode).modify_commandline_options(parser, self.is_train)
+        parser.set_defaults(**known(parser, defaults))  # and over the defaults the setters chose
+        opt = parser.parse_args(args)
+        self.parser, self.args = parser, args
+        opt.is_train = self.is_train
+        opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
+        opt.gpu_ids = parse_gpu_ids(opt.gpu_ids)
+        check(opt)
+        return opt
 
-    def stored_defaults(self, opt):
-        """Defaults that a trained experiment fixes; see TestOptions."""
-        return {}
+    def resolve(self, opt):
+        """What parsing alone does not decide, in one step that train.py and test.py call after parse:
+        the options a trained experiment fixes (`saved_defaults`) become defaults that the command
+        line overrides (so args are parsed again with them), then the device and the defaults that
+        depend on the machine (`decide_for_machine`). -> the options to run with."""
+        saved = self.saved_defaults(opt)
+        if saved:
+            opt = self.parse(self.args, saved)
+        return decide_for_machine(opt)
+
+    def saved_defaults(self, opt):
+        """opt.json's options with --load_from_opt_file (TestOptions adds the checkpoint's)."""
+        return self.load_saved(opt) if opt.load_from_opt_file else {}
 
     def option_file(self, opt, ext):
         return os.path.join(opt.checkpoints_dir, opt.name, f'opt.{ext}')
 
     def load_saved(self, opt):
-        path = self.option_file(opt, 'json')
-        if not os.path.isfile(path):
-            raise UserError(f"{path} not found: --load_from_opt_file needs a trained experiment "
-                            f"(check --name / --checkpoints_dir)")
-        with open(path) as f:
-            saved = json.load(f)
+        """opt.json's options as defaults, without those of the run (name, device, data, counts)."""
+        path, saved = saved_options(os.path.join(opt.checkpoints_dir, opt.name))
+        if path is None:
+            raise UserError(f"{self.option_file(opt, 'json')} not found: --load_from_opt_file needs a trained "
+                            f"experiment (check --name / --checkpoints_dir)")
         keep = ('name', 'checkpoints_dir', 'gpu_ids', 'phase', 'which_epoch', 'how_many', 'results_dir',
                 'batchSize', 'load_from_opt_file', 'continue_train', 'nThreads', 'dataroot',
                 'label_convs')  # (the device's choice, like gpu_ids: not the trained run's)
@@ -143,18 +174,25 @@ class BaseOptions:
         with open(self.option_file(opt, 'json'), 'w') as f:
             json.dump({k: v for k, v in vars(opt).items() if k != 'device'}, f, indent=1, sort_keys=True)
 
-    def parse(self, args=None, save=False):
-        """Parse args (a list, or sys.argv when None) into a namespace with derived fields."""
-        opt = self.gather_options(args)
-        opt.is_train = self.is_train
-        opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
-        opt.gpu_ids = parse_gpu_ids(opt.gpu_ids)
-        opt.device = resolve_device(opt.gpu_ids)
-        check(opt)
-        if save:
-            self.save(opt)
-        self.opt = opt
-        return opt
+
+def known(parser, values):
+    """The entries of values that are options of parser."""
+    dests = {action.dest for action in parser._actions}
+    return {k: v for k, v in values.items() if k in dests}
+
+
+def saved_options(folder):
+    """(path, options) of <folder>/opt.json, which train.py writes, or (None, {}) when there is none:
+    the one reader of that file (--load_from_opt_file, evaluate.py, models/synthesizer.py)."""
+    path = os.path.join(folder, 'opt.json')
+    if not os.path.isfile(path):
+        return None, {}
+    try:
+        with open(path) as f:
+            return path, json.load(f)
+    except (OSError, ValueError) as e:
+        raise UserError(f"{path}: cannot be read ({type(e).__name__}); move the file away (and pass the options "
+                        f"it held), or train again") from None
 
 
 def parse_gpu_ids(text):
@@ -166,12 +204,22 @@ def parse_gpu_ids(text):
     return [i for i in ids if i >= 0]
 
 
-def resolve_device(gpu_ids):
-    """CUDA when asked for and present, CPU otherwise (so '--gpu_ids 0' works on a laptop)."""
-    if gpu_ids and torch.cuda.is_available():
-        local_rank = int(os.environ.get('LOCAL_RANK', 0))
-        return torch.device('cuda', gpu_ids[local_rank % len(gpu_ids)])
-    return torch.device('cpu')
+def decide_for_machine(opt):
+    """The device (util/machine.py picks it from --gpu_ids) and the defaults left to the machine:
+    the demo's --amp auto and --channels_last (bf16 + channels_last on a CPU with bf16 units: it
+    learns as fp32 does, README's demo table, in 0.6 of the time) and its VGG loss (only when the
+    weights are at hand, the demo being offline). -> opt"""
+    opt.device = machine.device(opt.gpu_ids)
+    native_bf16 = opt.device.type == 'cpu' and machine.cpu_has_bf16()
+    if opt.amp == 'auto':
+        opt.amp = 'bf16' if native_bf16 else 'none'
+        if opt.amp == 'bf16':
+            print("--amp auto on a CPU with bf16 units: --amp bf16 --channels_last (--amp none for fp32)")
+    if opt.channels_last is None:
+        opt.channels_last = native_bf16
+    if getattr(opt, 'no_vgg_loss', False) is None:
+        opt.no_vgg_loss = not (opt.vgg_weights or os.path.isfile(hub_checkpoint_path(VGG19_FILE)))
+    return opt
 
 
 def check(opt):
@@ -184,7 +232,7 @@ def check(opt):
         raise UserError(f"--crop_size {opt.crop_size}: must be at least 16")
     if opt.netG not in ('ulbp', 'spade', 'pix2pixhd'):
         raise UserError(f"--netG {opt.netG}: choose ulbp, spade or pix2pixhd")
-    if opt.aspect_ratio <= 0 or round(opt.crop_size / opt.aspect_ratio) < 1:
+    if opt.aspect_ratio <= 0 or image_size(opt.crop_size, opt.aspect_ratio)[0] < 1:
         raise UserError(f"--aspect_ratio {opt.aspect_ratio}: width / height must be > 0 and leave a height of "
                         f"at least 1 pixel at --crop_size {opt.crop_size}")
     at_least = {'nThreads': 0, 'ngf': 1}

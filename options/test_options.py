@@ -1,4 +1,4 @@
-"""Options for test.py: the checkpoint's stored options are the defaults (see stored_defaults)."""
+"""Options for test.py: `resolve` takes the checkpoint's stored options as defaults (saved_defaults)."""
 import util.checkpoint as ckpt
 
 from .base_options import BaseOptions
@@ -15,8 +15,9 @@ class TestOptions(BaseOptions):
         parser.set_defaults(phase='val', serial_batches=True, no_flip=True, preprocess_mode='scale_width_and_crop')
         return parser
 
-    def stored_defaults(self, opt):
-        """The options the checkpoint was trained with (util.checkpoint.stored_options), so that
-        `--name` is enough; a value given on the command line wins, and util.checkpoint.load
-        refuses one that does not fit the networks."""
-        return ckpt.stored_options(ckpt.path_of(opt, opt.which_epoch), opt)
+    def saved_defaults(self, opt):
+        """The options checkpoints/<name>/<which_epoch>.pth was trained with (util.checkpoint.
+        stored_options), so that `--name` is enough: a value given on the command line wins, and
+        util.checkpoint.load refuses one that does not fit the networks. opt.json's over them
+        with --load_from_opt_file."""
+        return {**ckpt.stored_options(ckpt.path_of(opt, opt.which_epoch), opt), **super().saved_defaults(opt)}

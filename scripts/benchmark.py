@@ -29,6 +29,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from data import random_batch  # noqa: E402
 from models import prepare  # noqa: E402
 from models.pix2pix_model import Pix2PixModel  # noqa: E402
 from options.train_options import TrainOptions  # noqa: E402
@@ -90,7 +91,8 @@ def options(args, netG, path_args):
     if args.size:
         h, w = args.size
         argv += ['--crop_size', str(w), '--load_size', str(w), '--aspect_ratio', str(w / h)]
-    return TrainOptions().parse(argv + path_args)
+    options = TrainOptions()
+    return options.resolve(options.parse(argv + path_args))
 
 
 def path_args(args, path):
@@ -128,14 +130,6 @@ def fast_path(args, probe_iters=2):
             'probe_seconds': probe}
 
 
-def random_batch(opt, device):
-    n, h, w = opt.batchSize, round(opt.crop_size / opt.aspect_ratio), opt.crop_size
-    values = opt.label_nc + int(opt.contain_dontcare_label)
-    return {'label': torch.randint(0, values, (n, 1, h, w), device=device),
-            'instance': torch.randint(0, 8, (n, 1, h, w), device=device),
-            'image': torch.rand(n, 3, h, w, device=device) * 2 - 1, 'path': ['x.png'] * n}
-
-
 def seconds(fn, device):
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     sync()
@@ -160,7 +154,7 @@ def setup(args, netG, extra):
     model = Pix2PixModel(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     prepare(model, opt)
-    data = random_batch(opt, opt.device)
+    data = random_batch(opt, opt.batchSize, device=opt.device)
     return opt, model, trainer, data, lambda: trainer.train_one_iteration(data)
 
 

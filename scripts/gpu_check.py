@@ -58,7 +58,8 @@ def run_train(args):
     import train
     from models.networks import label_convs
     from options.train_options import TrainOptions
-    opt = TrainOptions().parse(list(args))  # the options train.main will see, for the names and sizes
+    options = TrainOptions()
+    opt = options.resolve(options.parse(list(args)))  # the options train.main will see
     world = int(os.environ.get('WORLD_SIZE', 1))
     tick = time.perf_counter()
     train.main(list(args))
@@ -78,7 +79,8 @@ def run_test(args):
     test_script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(test_script)
     from options.test_options import TestOptions
-    opt = TestOptions().parse(list(args))
+    options = TestOptions()
+    opt = options.resolve(options.parse(list(args)))
     tick = time.perf_counter()
     test_script.main(list(args))
     wall = time.perf_counter() - tick

@@ -4,8 +4,8 @@ and small generated datasets, made once per test session. Test files import the 
 import os
 
 import pytest
-import torch
 
+import data
 from data.demo_scenes import make_demo
 from options.train_options import TrainOptions
 
@@ -16,8 +16,13 @@ SMALL = ['--ngf', '4', '--ndf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1', '--bat
          '--no_vgg_loss', '--checkpoints_dir', NO_CHECKPOINTS]
 
 
+def resolved(options, args):
+    """options.parse(args), then options.resolve(): the options train.py and test.py run with."""
+    return options.resolve(options.parse([str(a) for a in args]))
+
+
 def train_opt(*args):
-    return TrainOptions().parse(list(args) + SMALL)
+    return resolved(TrainOptions(), list(args) + SMALL)
 
 
 def tiny_opt(*args):
@@ -26,14 +31,7 @@ def tiny_opt(*args):
                      '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', *args)
 
 
-def random_batch(opt, n=1, seed=0):
-    """A batch as the loaders give it (data/base_dataset.py), with random labels, instances and image."""
-    g = torch.Generator().manual_seed(seed)
-    h, w = round(opt.crop_size / opt.aspect_ratio), opt.crop_size
-    values = opt.label_nc + int(opt.contain_dontcare_label)
-    return {'label': torch.randint(0, values, (n, 1, h, w), generator=g),
-            'instance': torch.tensor(0) if opt.no_instance else torch.randint(0, 3, (n, 1, h, w), generator=g),
-            'image': torch.rand(n, 3, h, w, generator=g) * 2 - 1, 'path': ['x.png'] * n}
+random_batch = data.random_batch  # (n=1, seed=0): a batch in the loaders' format, random content
 
 
 @pytest.fixture(scope='session')

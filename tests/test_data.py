@@ -11,11 +11,11 @@ from scipy import ndimage
 
 import data
 import data.demo_dataset
-from data.base_dataset import get_params, sample_generator, transform_image, transform_label
+from data.base_dataset import Preprocess, get_params, sample_generator, transform_image, transform_label
 from data.demo_scenes import make_demo
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
-from conftest import NO_CHECKPOINTS
+from conftest import NO_CHECKPOINTS, resolved
 from util.errors import UserError
 
 
@@ -27,12 +27,11 @@ AS_IS = ('--preprocess_mode', 'crop', '--crop_size', 64, '--aspect_ratio', 64 / 
 
 def parse(*args, train=True):
     options = TrainOptions() if train else TestOptions()
-    return options.parse(['--gpu_ids', '-1', '--nThreads', '0', '--checkpoints_dir', NO_CHECKPOINTS, *map(str, args)])
+    return resolved(options, ['--gpu_ids', '-1', '--nThreads', '0', '--checkpoints_dir', NO_CHECKPOINTS, *args])
 
 
 def build(*args, train=True):
-    opt = parse(*args, train=train)
-    return data.find_dataset_using_name(opt.dataset_mode)(opt)
+    return data.create_dataset(parse(*args, train=train))
 
 
 def raw(path):
@@ -184,8 +183,10 @@ def test_crop_and_flip_keep_image_and_label_aligned(tmp_path):
     image = Image.open(ds.image_paths[1]).convert('RGB')
     label = raw(ds.label_paths[1])
     resized = np.asarray(Image.fromarray(label.astype(np.int32)).resize((96, 96), Image.Resampling.NEAREST))
+    prep = data.preprocess(opt)
+    assert prep == Preprocess('resize_and_crop', 96, 64, 1.0, flip=True)
     for params in ({'crop_pos': (7, 20), 'flip': True}, {'crop_pos': (32, 0), 'flip': False}):
-        img_t, lab_t = transform_image(image, opt, params), transform_label(label, opt, params)
+        img_t, lab_t = transform_image(image, prep, params), transform_label(label, prep, params)
         assert img_t.shape == (3, 64, 64) and lab_t.shape == (1, 64, 64)
         assert_aligned(img_t, lab_t[0].numpy())
         x, y = params['crop_pos']
@@ -194,9 +195,9 @@ def test_crop_and_flip_keep_image_and_label_aligned(tmp_path):
     # The dataset draws one crop/flip per (seed, epoch, index), the same for all maps.
     flips = set()
     for epoch in range(8):
-        params = get_params(opt, image.size, generator=sample_generator(opt.seed, epoch, 1))
+        params = get_params(prep, image.size, generator=sample_generator(opt.seed, epoch, 1))
         s = ds[(epoch, 1)]
-        assert torch.equal(s['label'], transform_label(label, opt, params))
+        assert torch.equal(s['label'], transform_label(label, prep, params))
         assert_aligned(s['image'], s['label'][0].numpy())
         flips.add(params['flip'])
     assert flips == {True, False}
@@ -216,10 +217,10 @@ def test_preprocess_modes(tmp_path, mode, size):
 
 
 def test_augmentation_is_a_function_of_seed_epoch_and_index(tmp_path):
-    opt = parse(*write_custom(tmp_path, n=1), '--load_size', 96, '--crop_size', 32)
+    prep = data.preprocess(parse(*write_custom(tmp_path, n=1), '--load_size', 96, '--crop_size', 32))
     draws = []
     for seed, epoch in ((0, 0), (0, 0), (1, 0), (0, 1)):
-        draws.append([tuple(get_params(opt, (64, 48), generator=sample_generator(seed, epoch, i)).values())
+        draws.append([tuple(get_params(prep, (64, 48), generator=sample_generator(seed, epoch, i)).values())
                       for i in range(5)])
     assert draws[0] == draws[1] and draws[0] != draws[2] and draws[0] != draws[3]
 

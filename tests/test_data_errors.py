@@ -1,4 +1,4 @@
-"""Issue 13.1: a bad file found by a DataLoader worker is one `error:` line and exit status 2;
+"""A bad file found by a DataLoader worker is one `error:` line and exit status 2;
 found mid-run, it saves `latest` first, and --continue_train resumes once the file is fixed."""
 import os
 import subprocess
@@ -11,6 +11,7 @@ from PIL import Image
 
 import data
 import train
+from conftest import resolved
 from options.train_options import TrainOptions
 from util.errors import DataError, UserError
 
@@ -53,7 +54,7 @@ def assert_one_error_line(proc, *fragments):
 def test_loader_raises_the_datasets_own_message_from_a_worker(tmp_path):
     write_custom(tmp_path, n=2)
     Image.fromarray(np.full((32, 32), 200, np.uint8)).save(tmp_path / 'lab' / 's1.png')
-    opt = TrainOptions().parse(options(tmp_path, 2))
+    opt = resolved(TrainOptions(), options(tmp_path, 2))
     with pytest.raises(UserError) as direct:
         data.create_dataset(opt)[1]
     with pytest.raises(DataError) as through_worker:

@@ -294,8 +294,8 @@ def city_results(tmp_path_factory):
 
 
 def seg_cfg(base, seg_size):
-    return SimpleNamespace(dataset_mode='cityscapes', phase='val', dataroot=str(base / 'data'), opt_file=None,
-                           name='city', checkpoints_dir=str(base / 'ck'), miou_rule='union', seg_size=seg_size)
+    return SimpleNamespace(dataset_mode='cityscapes', phase='val', dataroot=str(base / 'data'), saved={},
+                           miou_rule='union', seg_size=seg_size)
 
 
 def test_seg_size_native_and_original_score_against_the_labels_of_that_size(city_results):
@@ -429,8 +429,9 @@ def test_evaluate_seg_size_original_on_the_dataset_files(city_results, tmp_path,
     seg_path = str(tmp_path / 'seg19.pth')
     torch.save(small_checkpoint(SmallUNet(19), 19, 'cityscapes'), seg_path)
     # the opt.json train.py writes: dataset mode and dataroot come from it
-    TrainOptions().parse(['--dataset_mode', 'cityscapes', '--dataroot', str(base / 'data'), '--name', 'city',
-                          '--checkpoints_dir', str(tmp_path / 'ck'), '--gpu_ids', '-1'], save=True)
+    options = TrainOptions()
+    options.save(options.parse(['--dataset_mode', 'cityscapes', '--dataroot', str(base / 'data'), '--name', 'city',
+                                '--checkpoints_dir', str(tmp_path / 'ck'), '--gpu_ids', '-1']))
     metrics = evaluate.main(['--name', 'city', '--results_dir', str(base / 'results'), '--checkpoints_dir',
                              str(tmp_path / 'ck'), '--segmenter', 'small', '--seg_weights', seg_path,
                              '--seg_size', 'original', '--no_fid', '--gpu_ids', '-1'])

@@ -1,4 +1,4 @@
-"""Issue 20: generate.py, the Synthesizer API, label files in ids or colours (data/label_maps.py, data/palettes.py)."""
+"""generate.py, the Synthesizer API, label files in ids or colours (data/label_maps.py, data/palettes.py)."""
 import os
 import re
 from types import SimpleNamespace
@@ -63,7 +63,7 @@ def test_ids_use_the_datasets_own_mapping(tmp_path):
     ade = opt_of('ade20k', 150, True)
     raw = np.array([[0, 1, 150, 7]], np.uint8)
     got = label_maps.read_label_map(save(tmp_path, 'a.png', raw), ade).ids
-    expected = Ade20kDataset.map_label(SimpleNamespace(opt=ade), raw.astype(np.int64))  # the loader's rule
+    expected = Ade20kDataset.map_label(raw.astype(np.int64), 150, True)  # the loader's rule
     assert (got == expected).all() and (got == [[150, 0, 149, 6]]).all()
     coco = opt_of('coco', 182, True)
     assert (label_maps.read_label_map(save(tmp_path, 'c.png', np.array([[255, 181, 0]], np.uint8)), coco).ids

@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from conftest import NO_CHECKPOINTS, tiny_opt
+from conftest import NO_CHECKPOINTS, resolved, tiny_opt
 from options.train_options import TrainOptions
 from util import amp, machine
 from util.errors import UserError
@@ -85,9 +85,9 @@ def test_the_demo_takes_its_bf16_default_from_the_machine_module(monkeypatch, ca
     assert not hasattr(demo, 'cpu_has_bf16') and not hasattr(demo, 'cpu_run')  # one place: util/machine.py
     args = ['--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS]
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: True)
-    assert TrainOptions().parse(args).amp == 'bf16'
+    assert resolved(TrainOptions(), args).amp == 'bf16'
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
-    assert TrainOptions().parse(args).amp == 'none'
+    assert resolved(TrainOptions(), args).amp == 'none'
 
 
 def test_bf16_on_a_cpu_that_emulates_it_stops_unless_forced(fake_cpu):

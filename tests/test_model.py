@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from data.base_dataset import image_size
 from models.networks.normalization import MFADE, SPADE
 from models.networks.semantics import DenseSemantics
 from models.networks.vgg import VGG19, load_vgg19
@@ -87,8 +88,8 @@ def test_mfade_lbp_branch_without_hidden_layer():
     assert norm.branch.mlp_shared[0].out_channels == opt.nhidden
     default = Pix2PixModel(tiny_opt('--nhidden', '8')).nets['G'].head_0.norm_0.lbp_branch  # follows --nhidden
     assert default.mlp_shared[0].out_channels == 8
-    x, seg, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), DenseSemantics(torch.rand(1, opt.semantic_nc, 4, 8)), \
-        torch.rand(1, 1, 4, 8)
+    x, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), torch.rand(1, 1, 4, 8)
+    seg = DenseSemantics(torch.rand(1, opt.semantic_nc, 4, 8))
     gamma, beta = norm.lbp_branch(lbp)
     assert torch.allclose(gamma, torch.nn.functional.conv2d(lbp, norm.lbp_branch.mlp_gamma.weight,
                                                             norm.lbp_branch.mlp_gamma.bias, padding=1))
@@ -212,7 +213,7 @@ def test_discriminator_loss_reaches_discriminators_only():
 def test_output_shapes_per_dataset(dataset):
     extra, (h, w), values, instances = DATASETS[dataset]
     opt = train_opt('--dataset_mode', dataset, *extra)
-    assert (round(opt.crop_size / opt.aspect_ratio), opt.crop_size) == (h, w)
+    assert image_size(opt.crop_size, opt.aspect_ratio) == (h, w)
     assert opt.semantic_nc == values + int(instances)
     model = Pix2PixModel(opt)
     data = random_batch(opt)

@@ -4,15 +4,18 @@ import json
 import pytest
 import torch
 
-from conftest import NO_CHECKPOINTS, tiny_opt, train_opt
+from conftest import NO_CHECKPOINTS, resolved, tiny_opt, train_opt
 from models.pix2pix_model import Pix2PixModel
+from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from util.errors import UserError
 
 
 def test_options_are_saved_as_text_and_json(tmp_path):
-    opt = TrainOptions().parse(['--dataset_mode', 'coco', '--checkpoints_dir', str(tmp_path), '--name', 'x',
-                                '--ngf', '16', '--gpu_ids', '-1'], save=True)
+    options = TrainOptions()
+    opt = options.resolve(options.parse(['--dataset_mode', 'coco', '--checkpoints_dir', str(tmp_path), '--name', 'x',
+                                         '--ngf', '16', '--gpu_ids', '-1']))
+    options.save(opt)
     saved = json.loads((tmp_path / 'x' / 'opt.json').read_text())
     assert saved['ngf'] == 16 and saved['label_nc'] == 182 and saved['netG'] == 'ulbp'
     assert 'ngf: 16\t[default: 64]' in (tmp_path / 'x' / 'opt.txt').read_text()
@@ -64,12 +67,16 @@ def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, cap
     from util import machine
     args = ['--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS]
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: True)
-    opt = TrainOptions().parse(args)
+    options = TrainOptions()
+    opt = options.parse(args)
+    assert (opt.amp, opt.channels_last) == ('auto', None) and capsys.readouterr().out == ''  # parsing only parses
+    opt = options.resolve(opt)
     assert (opt.amp, opt.channels_last) == ('bf16', True) and '--amp bf16' in capsys.readouterr().out
-    assert TrainOptions().parse(args + ['--amp', 'none']).amp == 'none'  # an explicit choice wins
-    assert TrainOptions().parse(args + ['--dataset_mode', 'coco']).amp == 'none'  # the demo's default only
+    assert resolved(TrainOptions(), args + ['--amp', 'none']).amp == 'none'  # an explicit choice wins
+    assert resolved(TrainOptions(), args + ['--dataset_mode', 'coco']).amp == 'none'  # the demo's default only
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
-    assert TrainOptions().parse(args).amp == 'none'
+    opt = resolved(TrainOptions(), args)
+    assert (opt.amp, opt.channels_last) == ('none', False)
 
 
 def test_removed_options_are_argparse_errors(capsys):
@@ -79,3 +86,19 @@ def test_removed_options_are_argparse_errors(capsys):
             tiny_opt(*option)
         assert f'unrecognized arguments: {option[0]}' in capsys.readouterr().err
     assert tiny_opt().no_tf_log is False and tiny_opt('--no_tf_log').no_tf_log is True
+
+
+def test_parsing_reads_no_file_and_probes_no_machine(monkeypatch, capsys):
+    import options.base_options as base
+    import util.checkpoint as ckpt
+    from util import machine
+
+    def probed(*args):
+        raise AssertionError('parse asked the machine or the file system')
+    for module, name in ((machine, 'cpu_has_bf16'), (machine, 'device'), (base, 'hub_checkpoint_path'),
+                         (base, 'saved_options'), (ckpt, 'stored_options'), (ckpt, 'read')):
+        monkeypatch.setattr(module, name, probed)
+    for options in (TrainOptions(), TestOptions()):  # the demo: its bf16 and VGG defaults wait for resolve
+        opt = options.parse(['--name', 'x', '--checkpoints_dir', NO_CHECKPOINTS, '--load_from_opt_file'])
+        assert not hasattr(opt, 'device') and opt.amp in ('auto', 'none')
+    assert capsys.readouterr().out == ''

@@ -16,6 +16,7 @@ from PIL import Image
 
 import train
 import util.checkpoint as ckpt
+from conftest import resolved
 from options.test_options import TestOptions
 from util.errors import UserError
 
@@ -316,13 +317,18 @@ def test_test_options_come_from_the_checkpoint(dataroot, tmp_path):
             '1', '--lbp_variant', 'skimage', '--nhidden_lbp', '0', '--ngf_lbp', '8']
     train.main(tiny(dataroot, tmp_path, 'arch', '--max_iters', '1', *arch))
     trained_opt = json.loads((tmp_path / 'arch' / 'opt.json').read_text())
-    opt = TestOptions().parse(['--name', 'arch', '--checkpoints_dir', str(tmp_path), '--dataroot', 'elsewhere',
-                               '--phase', 'train', '--how_many', '3', '--gpu_ids', '-1', '--results_dir', 'r'])
+    args = ['--name', 'arch', '--checkpoints_dir', str(tmp_path), '--dataroot', 'elsewhere', '--phase', 'train',
+            '--how_many', '3', '--gpu_ids', '-1', '--results_dir', 'r']
+    options = TestOptions()
+    opt = options.parse(args)  # parsing reads no checkpoint: the demo's defaults
+    assert (opt.dataset_mode, opt.label_nc, opt.lbp_variant) == ('demo', 35, 'classic')
+    opt = options.resolve(opt)  # the named step that does
     for key in ckpt.ARCH_OPTIONS + ckpt.DATA_OPTIONS:
         assert getattr(opt, key) == trained_opt[key], key
     assert (opt.dataroot, opt.phase, opt.how_many, opt.results_dir, opt.gpu_ids) == ('elsewhere', 'train', 3, 'r', [])
     # without a checkpoint the dataset's defaults apply
-    opt = TestOptions().parse(['--name', 'none', '--checkpoints_dir', str(tmp_path), '--dataset_mode', 'cityscapes'])
+    opt = resolved(TestOptions(), ['--name', 'none', '--checkpoints_dir', str(tmp_path), '--dataset_mode',
+                                   'cityscapes'])
     assert (opt.label_nc, opt.crop_size, opt.no_instance) == (35, 512, False)
 
 

@@ -5,6 +5,7 @@ from it (the demo's bf16, the benchmark's fast path, --amp's refusal) agrees.
     machine.describe()            # dict: CPU model, ISA flags, native bf16/fp16, threads, CUDA devices
     machine.summary()             # the same in one line (benchmark header, loss_log.txt header)
     machine.cpu_has_bf16()        # whether bf16 runs natively on this CPU (else oneDNN emulates it)
+    machine.device([0])           # the device a run with --gpu_ids 0 uses (CUDA if there, else the CPU)
 
 Native bf16 on the CPU needs two things: oneDNN must accept bf16 (torch's probe
 `torch.ops.mkldnn._is_mkldnn_bf16_supported()`, which is False under e.g. ONEDNN_MAX_CPU_ISA=AVX2)
@@ -75,12 +76,14 @@ def cpu_has_fp16():
     return _native(_onednn_fp16_probe, read_cpuinfo()[1], FP16_FLAGS)
 
 
-def cpu_run(opt):
-    """Whether a run with these options will use the CPU (--gpu_ids -1, or no CUDA here)."""
-    device = getattr(opt, 'device', None)
-    if device is not None:
-        return torch.device(device).type == 'cpu'
-    return str(opt.gpu_ids).strip() == '-1' or not torch.cuda.is_available()
+def device(gpu_ids):
+    """The device of a run with these GPU numbers (parsed --gpu_ids; [] for the CPU): CUDA when asked
+    for and present, else the CPU (so '--gpu_ids 0' works on a laptop); under torchrun, this
+    process's GPU among them. The one place a run's device is chosen."""
+    if gpu_ids and torch.cuda.is_available():
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        return torch.device('cuda', gpu_ids[local_rank % len(gpu_ids)])
+    return torch.device('cpu')
 
 
 def cuda_devices():

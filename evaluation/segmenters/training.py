@@ -25,7 +25,8 @@ def data_options(dataset_mode, dataroot, gpu_ids, batch_size=None, extra=()):
             '--name', 'segmenter_' + dataset_mode, *extra]
     if batch_size:
         argv += ['--batchSize', str(batch_size)]
-    return TrainOptions().parse(argv)
+    options = TrainOptions()
+    return options.resolve(options.parse(argv))
 
 
 def batches(loader):

@@ -1,5 +1,6 @@
 """Network factory: the one place that reads `opt`. Every network is built here from explicit
 arguments and initialised; the networks themselves never see the options."""
+from data.base_dataset import image_size
 from util.errors import UserError
 from .initialization import init_weights
 from .discriminator import MultiscaleDiscriminator
@@ -13,11 +14,6 @@ from .normalization import adaptive_norm
 def uses_lbp(opt):
     """Whether the model has G_L and an LBP map (ULBPGAN and its ablations; not the baselines)."""
     return opt.netG == 'ulbp'
-
-
-def image_size(opt):
-    """(height, width) of the images the networks see."""
-    return round(opt.crop_size / opt.aspect_ratio), opt.crop_size
 
 
 def label_convs(opt):
@@ -37,7 +33,7 @@ def _init(net, opt):
 def define_G(opt):
     if opt.netG == 'pix2pixhd':
         return _init(Pix2PixHDGenerator(opt.semantic_nc, opt.ngf, opt.norm_G), opt)
-    latent = latent_size(*image_size(opt), opt.num_upsampling_layers)
+    latent = latent_size(*image_size(opt.crop_size, opt.aspect_ratio), opt.num_upsampling_layers)
     if latent is None:
         raise UserError(f"--crop_size {opt.crop_size} with --aspect_ratio {opt.aspect_ratio}: width and height must "
                         f"be multiples of {2 ** UPSAMPLINGS[opt.num_upsampling_layers]} for "
@@ -50,7 +46,8 @@ def define_G(opt):
 
 
 def define_GL(opt):
-    return _init(LBPGenerator(opt.semantic_nc, *image_size(opt), opt.ngf_lbp or opt.ngf), opt)
+    height, width = image_size(opt.crop_size, opt.aspect_ratio)
+    return _init(LBPGenerator(opt.semantic_nc, height, width, opt.ngf_lbp or opt.ngf), opt)
 
 
 def define_D(opt, input_nc):

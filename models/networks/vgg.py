@@ -7,7 +7,8 @@ import torch.nn as nn
 
 from util.weights import check_state_dict, load_published_weights
 
-VGG19_URL = 'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth'
+VGG19_FILE = 'vgg19-dcbb9e9d.pth'
+VGG19_URL = f'https://download.pytorch.org/models/{VGG19_FILE}'
 _CFG = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M']
 _SLICES = (2, 7, 12, 21, 30)  # ends of relu1_1, relu2_1, relu3_1, relu4_1, relu5_1
 
@@ -49,8 +50,8 @@ def load_vgg19(path=''):
     """VGG19 with the published ImageNet weights (see util.weights for where they are looked for)."""
     vgg = VGG19()
     state = load_published_weights(
-        path, 'vgg19-dcbb9e9d.pth', VGG19_URL, 'the VGG19 perceptual loss', '--vgg_weights',
+        path, VGG19_FILE, VGG19_URL, 'the VGG19 perceptual loss', '--vgg_weights',
         'or train without it: --no_vgg_loss')
     check_state_dict(vgg, {k: v for k, v in state.items() if k.startswith('features.')},
-                     path or 'vgg19-dcbb9e9d.pth')
+                     path or VGG19_FILE)
     return vgg.eval()
