@@ -1,8 +1,8 @@
-"""The data factory: the one place that reads the data options, as models/networks/__init__.py is
-for the networks. `--dataset_mode X` is class XDataset of data/X_dataset.py (SPADE's rule); every
-dataset class takes explicit arguments (data/base_dataset.py's BaseDataset), and `open_dataset`
-builds one from them, so that what has no options (evaluation's label files, serve.py's val maps)
-asks for a dataset the same way.
+"""The data factory: the one place that turns options into datasets and loaders, as
+models/networks/__init__.py is for the networks. `--dataset_mode X` is class XDataset of
+data/X_dataset.py (SPADE's rule); every dataset class takes explicit arguments (data/base_dataset.py's
+BaseDataset) and never sees `opt`. `open_dataset` builds one from arguments, so that what has no
+options (evaluation's label files, serve.py's val maps) asks for a dataset the same way.
 """
 import importlib
 
