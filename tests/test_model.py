@@ -34,7 +34,8 @@ def test_mfade_with_zero_lbp_branch_is_spade_and_l_matters():
     for conv in (mfade.lbp_branch.mlp_gamma, mfade.lbp_branch.mlp_beta):
         torch.nn.init.zeros_(conv.weight)
         torch.nn.init.zeros_(conv.bias)
-    x, seg, lbp = torch.randn(2, 8, 16, 16), DenseSemantics(torch.rand(2, 5, 16, 16)), torch.rand(2, 1, 16, 16) * 2 - 1
+    x, seg = torch.randn(2, 8, 16, 16), DenseSemantics(torch.rand(2, 5, 16, 16))  # (dense label channels)
+    lbp = torch.rand(2, 1, 16, 16) * 2 - 1
     assert torch.equal(mfade(x, seg, lbp), spade(x, seg))
     torch.nn.init.normal_(mfade.lbp_branch.mlp_gamma.weight)
     assert not torch.allclose(mfade(x, seg, lbp), mfade(x, seg, -lbp))
@@ -45,7 +46,8 @@ def test_adaptive_norms_follow_their_formulas_with_the_same_gradients():
     values and every gradient must still be those of the plain formulas."""
     torch.manual_seed(0)
     x, lbp = torch.randn(2, 8, 16, 16), torch.rand(2, 1, 16, 16) * 2 - 1
-    seg = DenseSemantics(torch.nn.functional.one_hot(torch.randint(0, 5, (2, 16, 16)), 5).permute(0, 3, 1, 2).float())
+    one_hot = torch.nn.functional.one_hot(torch.randint(0, 5, (2, 16, 16)), 5).permute(0, 3, 1, 2).float()
+    seg = DenseSemantics(one_hot)
     for norm in (SPADE(8, 5, 'batch'), MFADE(8, 5, 'batch')):
         def plain():
             gamma, beta = norm.branch(seg)
