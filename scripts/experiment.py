@@ -168,16 +168,17 @@ def table(args, runs):
         lines.append(f"| {ROWS[row][0]} | {len(finals)} | " +
                      ' | '.join(cell([f[k] for f in finals], k) if finals[0][k] is not None else 'n/a'
                                 for k in keys) + ' |')
-    base = runs.get('spade', {})
-    diffs = [f"| row − SPADE (paired by seed) | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
+    diffs = [f"| difference, paired by seed | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
              '|' + ' --- |' * (len(keys) + 2)]
-    for row, by_seed in runs.items():
-        seeds = [s for s in by_seed if s in base]
-        if row == 'spade' or not seeds:
-            continue
-        diffs.append(f"| {ROWS[row][0]} | {len(seeds)} | " + ' | '.join(
-            cell([by_seed[s][0][k] - base[s][0][k] for s in seeds], k)
-            if by_seed[seeds[0]][0][k] is not None else 'n/a' for k in keys) + ' |')
+    pairs = [(row, 'spade', f'{ROWS[row][0]} − SPADE') for row in runs if row != 'spade']
+    pairs.append(('ulbpgan', 'no_image_fake', 'ULBPGAN − ULBPGAN without LBP(I): the texture signal to G_I'))
+    for row, other, label in pairs:
+        a, b = runs.get(row, {}), runs.get(other, {})
+        seeds = [s for s in a if s in b]
+        if seeds:
+            diffs.append(f"| {label} | {len(seeds)} | " + ' | '.join(
+                cell([a[s][0][k] - b[s][0][k] for s in seeds], k) if a[seeds[0]][0][k] is not None else 'n/a'
+                for k in keys) + ' |')
     return '\n'.join(lines), '\n'.join(diffs)
 
 

@@ -32,14 +32,14 @@ def test_experiment_runs_resumes_and_reports(tmp_path, capsys):
     assert capsys.readouterr().out.count('+ train.py') == 4
     table = (tmp_path / 'out' / 'table.md').read_text()
     assert '| SPADE | 2 |' in table and '| ULBPGAN without LBP(I) in D_L | 2 |' in table
-    assert 'row − SPADE (paired by seed)' in table and (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
+    assert '| ULBPGAN without LBP(I) in D_L − SPADE | 2 |' in table and (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
     results = json.loads((tmp_path / 'out' / 'results.json').read_text())
     finals = [results['spade'][s]['final'] for s in ('0', '1')]
     assert all(f['iteration'] == 2 and 0 <= f['miou'] <= 1 and f['fid_seg'] >= 0 for f in finals)
     # Paired differences: the table's mean difference is the mean of the per-seed differences.
     diff = np.mean([results['no_image_fake'][s]['final']['lbp_distance'] - results['spade'][s]['final']['lbp_distance']
                     for s in ('0', '1')])
-    assert f"{diff:.3f}" in table.split('row − SPADE')[1]
+    assert f"{diff:.3f}" in table.split('difference, paired by seed')[1]
     # A second call redoes nothing; a run without its done marker resumes from its latest.pth.
     os.remove(tmp_path / 'ck' / 'exp_spade_s1' / 'experiment_done.json')
     experiment.main(args)
