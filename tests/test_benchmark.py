@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ['--dataset', 'coco', '--size', '64', '64', '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--lbp_batch', '0',
@@ -61,3 +62,18 @@ def test_benchmark_reports_a_user_error_without_a_traceback():
                           '--device', 'cpu'], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and 'Traceback' not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == 'error: --amp fp16 needs CUDA; use --amp bf16 or none on the CPU'
+
+
+def test_benchmark_times_both_lbp_maps(monkeypatch):
+    # The LBP timing calls the operator's real methods (it once asked for a removed one and
+    # reported the AttributeError as a compile failure).
+    sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+    import benchmark
+    monkeypatch.setattr(benchmark, 'photo', lambda n, device: torch.rand(n, 3, 16, 32) * 2 - 1)
+    eager_only = benchmark.LBP
+    monkeypatch.setattr(benchmark, 'LBP', lambda compile=False: eager_only())  # no compiling in a unit test
+    out = benchmark.bench_lbp(benchmark.parse_args(['--lbp_batch', '1']), torch.device('cpu'))
+    assert 'compiled_error' not in out
+    for prefix in ('eager', 'compiled'):
+        for kind in ('hard', 'differentiable'):
+            assert out[f'{prefix}_{kind}_ms_per_image'] > 0
