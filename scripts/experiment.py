@@ -207,7 +207,23 @@ def curves(runs, path):
     plt.close(fig)
 
 
-def report(args, wall):
+def log_wall(args, started):
+    """Record this invocation's wall time so far (up to its last finished run), keyed by its start:
+    the report adds up the invocations of a stopped and continued experiment."""
+    path = os.path.join(args.out, 'wall_seconds.json')
+    spent = json.load(open(path)) if os.path.isfile(path) else {}
+    spent[time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(started))] = round(time.time() - started, 1)
+    os.makedirs(args.out, exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(spent, f, indent=1)
+
+
+def wall_minutes(args):
+    path = os.path.join(args.out, 'wall_seconds.json')
+    return sum(json.load(open(path)).values()) / 60 if os.path.isfile(path) else None
+
+
+def report(args):
     runs = collect(args)
     if not runs:
         print("no finished runs yet")
@@ -219,7 +235,7 @@ def report(args, wall):
     text = (f"Demo ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 per run, "
             f"seeds {','.join(map(str, args.seeds))}, {args.num_val} val scenes; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
-            f"{'' if wall is None else f', this invocation {wall / 60:.0f} min'}.\n"
+            f"{'' if wall_minutes(args) is None else f', wall time {wall_minutes(args):.0f} min'}.\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
             f"{main_table}\n\n{diff_table}\n")
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
@@ -239,7 +255,8 @@ def main(argv=None):
         for seed in args.seeds:  # seed by seed: a stopped experiment has whole seeds of every row
             for row in args.rows:
                 train(args, row, seed, seg_weights)
-    report(args, None if args.report_only else time.time() - start)
+                log_wall(args, start)
+    report(args)
 
 
 if __name__ == '__main__':

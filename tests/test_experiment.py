@@ -45,3 +45,6 @@ def test_experiment_runs_resumes_and_reports(tmp_path, capsys):
     experiment.main(args)
     out = capsys.readouterr().out
     assert out.count('+ train.py') == 1 and '--name exp_spade_s1' in out and '--continue_train' in out
+    walls = json.loads((tmp_path / 'out' / 'wall_seconds.json').read_text())  # one entry per invocation
+    assert len(walls) == 2 and all(v > 0 for v in walls.values())
+    assert f"wall time {sum(walls.values()) / 60:.0f} min" in (tmp_path / 'out' / 'table.md').read_text()
