@@ -21,9 +21,9 @@ import data
 import util.amp as amp
 from evaluation.fid import fid_from_activations, kernel_inception_distance
 from evaluation.lbp_distance import LBPDistance
-from evaluation.segmentation import confusion_matrix, label_space, mean_iou, pixel_accuracy
-from evaluation.segmentation import DEFAULT_MIOU_RULE
+from evaluation.segmentation import DEFAULT_MIOU_RULE, confusion_matrix, label_space, mean_iou, pixel_accuracy
 from evaluation.segmenters import build_segmenter
+from util.errors import UserError
 from util.images import tensor2im
 
 COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'lbp_distance', 'lbp_map_distance', 'miou', 'accuracy',
@@ -40,6 +40,10 @@ def val_options(opt):
 
 class TrainingEvaluator:
     def __init__(self, opt, model):
+        if opt.eval_seg_weights and not os.path.isfile(opt.eval_seg_weights):
+            raise UserError(f"--eval_seg_weights {opt.eval_seg_weights}: no such file; train one with `python "
+                            f"scripts/train_segmenter.py --dataset_mode {opt.dataset_mode} --dataroot DIR --out FILE`, "
+                            f"or leave the option out to log the LBP distance only")
         self.opt, self.model = opt, model
         self.path = os.path.join(opt.checkpoints_dir, opt.name, 'eval_log.csv')
         self.batches = list(data.create_dataloader(val_options(opt)))  # a few MB at demo sizes

@@ -376,3 +376,11 @@ def test_every_epoch_bar_shows_the_latest_losses_and_the_runs_progress(dataroot,
     for bar in bars:
         assert 'GAN=' in str(bar) and 'img/s=' in str(bar)
     assert 'run=1/2' in str(bars[0]) and 'run=2/2' in str(bars[1]) and 'ETA=0:00' in str(bars[1])
+
+
+def test_missing_eval_segmenter_is_a_one_line_error_naming_the_option(tmp_path):
+    from evaluation.during_training import TrainingEvaluator
+    from conftest import tiny_opt
+    opt = tiny_opt('--eval_freq', '5', '--eval_seg_weights', str(tmp_path / 'nope.pth'))
+    with pytest.raises(UserError, match=r'--eval_seg_weights .*nope.pth: no such file; .*leave the option out'):
+        TrainingEvaluator(opt, model=None)
