@@ -118,11 +118,13 @@ def train(args, row, seed, seg_weights):
     start = time.time()
     run(cmd + (['--continue_train'] if resume else []))
     spent = time.time() - start
-    with open(os.path.join(folder, 'experiment_time.txt'), 'a') as f:
+    times = os.path.join(folder, 'experiment_time.txt')
+    with open(times, 'a') as f:
         f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
+    with open(times) as f:
+        seconds = sum(float(x) for x in f)
     with open(done, 'w') as f:
-        json.dump({'seconds': sum(float(x) for x in open(os.path.join(folder, 'experiment_time.txt'))),
-                   'precision': ' '.join(precision(args))}, f)
+        json.dump({'seconds': seconds, 'precision': ' '.join(precision(args))}, f)
     return folder
 
 
@@ -155,8 +157,7 @@ def collect(args):
             done = os.path.join(folder, 'experiment_done.json')
             if os.path.isfile(done):
                 log = eval_log(folder)
-                with open(done) as f:
-                    out.setdefault(row, {})[seed] = (log[-1], log, json.load(f)['seconds'])
+                out.setdefault(row, {})[seed] = (log[-1], log, read_json(done, {})['seconds'])
     return out
 
 
@@ -211,7 +212,7 @@ def log_wall(args, started):
     """Record this invocation's wall time so far (up to its last finished run), keyed by its start:
     the report adds up the invocations of a stopped and continued experiment."""
     path = os.path.join(args.out, 'wall_seconds.json')
-    spent = json.load(open(path)) if os.path.isfile(path) else {}
+    spent = read_json(path, {})
     spent[time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(started))] = round(time.time() - started, 1)
     os.makedirs(args.out, exist_ok=True)
     with open(path, 'w') as f:
@@ -220,7 +221,15 @@ def log_wall(args, started):
 
 def wall_minutes(args):
     path = os.path.join(args.out, 'wall_seconds.json')
-    return sum(json.load(open(path)).values()) / 60 if os.path.isfile(path) else None
+    spent = read_json(path, None)
+    return None if spent is None else sum(spent.values()) / 60
+
+
+def read_json(path, default):
+    if not os.path.isfile(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
 
 
 def report(args):
@@ -230,12 +239,13 @@ def report(args):
         return
     main_table, diff_table = table(args, runs)
     seconds = sum(r[2] for by_seed in runs.values() for r in by_seed.values())
+    wall = wall_minutes(args)
     os.makedirs(args.out, exist_ok=True)
     curves(runs, os.path.join(args.out, 'curves.png'))
     text = (f"Demo ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 per run, "
             f"seeds {','.join(map(str, args.seeds))}, {args.num_val} val scenes; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
-            f"{'' if wall_minutes(args) is None else f', wall time {wall_minutes(args):.0f} min'}.\n"
+            f"{'' if wall is None else f', wall time {wall:.0f} min'}.\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
             f"{main_table}\n\n{diff_table}\n")
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
