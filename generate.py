@@ -23,7 +23,7 @@ from data import label_maps
 from models.synthesizer import Synthesizer, style_seed
 from options.base_options import parse_gpu_ids
 from util.allocator import keep_freed_memory
-from util.errors import UserError, exit_on_user_error
+from util.errors import UserError, exit_on_user_error, not_a_file
 from util.images import save_png
 
 
@@ -74,7 +74,7 @@ def main(args=None):
     if a.seed is not None and not synth.use_vae:
         print(f"--seed has no effect: {a.name} was trained without --use_vae, so its output has no random style")
     if a.style and not synth.use_vae:
-        raise UserError(f"--style {a.style}: checkpoints/{a.name} was trained without --use_vae, so it has no style "
+        raise UserError(f"--style {a.style}: {os.path.join(a.checkpoints_dir, a.name)} was trained without --use_vae, so it has no style "
                         f"encoder; leave --style out")
     paths = label_maps.list_inputs(a.labels)
     instances = label_maps.pair_instances(paths, a.instances) if a.instances else {}
@@ -82,6 +82,7 @@ def main(args=None):
         print(f"--instances ignored: {a.name} was trained with --no_instance")
         instances = {}
     out = a.out or os.path.join('results', a.name, 'generated')
+    not_a_file(out, '--out')
     os.makedirs(out, exist_ok=True)
     w, h = synth.size
     print(f"{a.name}: {len(paths)} label maps -> {out} ({w}x{h}, {'with' if synth.has_lbp else 'no'} LBP map)")

@@ -122,7 +122,7 @@ class App:
                     raise ValueError('not an object')
                 labels = base64.b64decode(request.get('labels') or '', validate=True)
                 style = base64.b64decode(request['style'], validate=True) if request.get('style') else None
-            except (ValueError, binascii.Error) as e:
+            except (ValueError, TypeError, binascii.Error) as e:  # TypeError: a number where base64 belongs
                 raise BadRequest(400, f"bad JSON request ({e}): send {{\"labels\": base64 PNG, \"format\", "
                                       f"\"seed\", \"style\"}}") from None
             query = {k: [str(v)] for k, v in request.items() if k in ('format', 'seed') and v not in (None, '')}
@@ -318,8 +318,9 @@ def main(args=None):
     app = App(synth, a.name, int(a.max_upload_mb * 2 ** 20))
     try:
         server = make_server(app, a.host, a.port)
-    except OSError as e:
-        raise UserError(f"cannot listen on {a.host}:{a.port} ({e.strerror}); pass another --port") from None
+    except (OSError, OverflowError) as e:  # OverflowError: a port outside 0..65535
+        raise UserError(f"cannot listen on {a.host}:{a.port} ({getattr(e, 'strerror', None) or e}); pass another "
+                        f"--port (0..65535)") from None
     w, h = synth.size
     print(f"{a.name}: {w}x{h}, {len(synth.classes())} classes, {len(app.val_files)} val label maps; "
           f"open http://{a.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)

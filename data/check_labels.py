@@ -27,7 +27,7 @@ from data import palettes
 from data.base_dataset import list_files, open_decoded
 from data.custom_dataset import IMAGE_SUFFIXES, LABEL_SUFFIXES
 from data.label_maps import ranges
-from util.errors import UserError, exit_on_user_error
+from util.errors import UserError, exit_on_user_error, not_a_file
 
 SUFFIXES = LABEL_SUFFIXES + ('.jpg', '.jpeg')  # JPEG labels are reported (as a problem), not skipped
 MANY_COLOURS = 256  # more distinct colours than this in one file: blended edges or JPEG, not a palette
@@ -272,6 +272,9 @@ def main(args=None):
                    help='JSON name -> [r, g, b] for --convert: read if it exists, else written')
     p.add_argument('--max_values', type=int, default=40, help='values/colours listed')
     a = p.parse_args(args)
+    not_a_file(a.convert, '--convert')
+    if a.palette and os.path.isdir(a.palette):
+        raise UserError(f"--palette {a.palette}: is a folder; name a JSON file (read if it exists, else written)")
     lines, infos = report(a.label_dir, a.image_dir, a.max_values)
     print('\n'.join(lines))
     if a.convert:

@@ -56,10 +56,16 @@ def test_formats_are_recognised(tmp_path, capsys):
     status, out, err = run(capsys, tmp_path / 'jpeg', '--convert', tmp_path / 'out')  # artifacts are no classes
     assert status == 2 and re.fullmatch(r'error: .*x\.jpg: JPEG artifacts: its colours are not class colours.*\n', err)
     status, out, _ = run(capsys, tmp_path / 'mask', '--convert', tmp_path / 'mask01')
-    assert status == 0 and 'written as 0/1' not in out
+    assert status == 0 and 'wrote 1 class-id PNGs' in out
     assert (np.asarray(Image.open(tmp_path / 'mask01' / 'x.png')) == (IDS > 3)).all()
     status, _, err = run(capsys, tmp_path / 'nowhere')
     assert status == 2 and 'nowhere not found' in err and err.count('\n') == 1
+    # output places that cannot be written: one line each, before any work
+    (tmp_path / 'a_file').write_text('x')
+    status, _, err = run(capsys, tmp_path / 'mask', '--convert', tmp_path / 'a_file')
+    assert status == 2 and re.fullmatch(r'error: --convert .*a_file: is a file, not a folder.*\n', err)
+    status, _, err = run(capsys, tmp_path / 'mask', '--convert', tmp_path / 'o2', '--palette', tmp_path / 'mask')
+    assert status == 2 and re.fullmatch(r'error: --palette .*mask: is a folder; name a JSON file.*\n', err)
 
 
 def test_colour_labels_convert_to_ids_with_a_palette_file(tmp_path, capsys):

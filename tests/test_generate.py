@@ -201,10 +201,12 @@ def test_generate_errors_are_one_line_with_status_2(tiny_checkpoint, tmp_path, c
     base = ['--name', name, '--checkpoints_dir', str(ckdir), '--gpu_ids', '-1', '--out', str(tmp_path / 'o')]
     bad = save(tmp_path, 'bad.png', np.array([[7, 200]], np.uint8))
     good = save(tmp_path, 'good.png', np.array([[7, 26]], np.uint8))
+    (tmp_path / 'a_file').write_text('x')
     cases = [(['--labels', bad], r"error: .*bad\.png: value 200 \(1 px\) is no class of this model"),
              (['--labels', str(tmp_path / 'missing')], r"error: --labels .*missing: no such file or folder"),
              (['--labels', good, '--style', str(tmp_path / 'nophoto.jpg')], r"error: .*nophoto\.jpg: cannot read"),
-             (['--labels', bad, '--name', 'nobody'], r"error: no checkpoint at .*nobody.*train first")]
+             (['--labels', bad, '--name', 'nobody'], r"error: no checkpoint at .*nobody.*train first"),
+             (['--labels', good, '--out', str(tmp_path / 'a_file')], r"error: --out .*a_file: is a file, not a folder")]
     for args, message in cases:
         status, log, err = run(base + args, capsys)
         assert status == 2 and re.search(message, err), log

@@ -121,6 +121,7 @@ def test_bad_requests_are_4xx_with_a_message(server, tiny_checkpoint):
          r'value 99 \(2048 px\) is no class of this model'),
         ('POST', '/api/synthesize?seed=abc', png_bytes(ids), 'image/png', 400, "seed 'abc': a whole number"),
         ('POST', '/api/synthesize', b'{"labels": 5', 'application/json', 400, 'bad JSON request'),
+        ('POST', '/api/synthesize', b'{"labels": 5}', 'application/json', 400, 'bad JSON request'),
         ('POST', '/api/synthesize', png_bytes(np.zeros((4100, 4100), np.uint8)), 'image/png', 413, 'megapixel limit'),
         ('POST', '/api/synthesize', b'x' * 100, 'text/plain', 415, 'Content-Type text/plain'),
         ('POST', '/api/labels', png_bytes(np.full((8, 8), 77, np.uint8)), 'image/png', 400, 'value 77'),

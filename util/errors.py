@@ -2,6 +2,7 @@
 
 Entry points catch it and print its message on one line instead of a traceback.
 """
+import os
 import sys
 
 
@@ -11,6 +12,12 @@ class UserError(Exception):
 
 class DataError(UserError):
     """A bad data file found while reading a batch: a training run can save and resume after it."""
+
+
+def not_a_file(path, option):
+    """Refuse an output folder (option names it) that is an existing file, before any work."""
+    if path and os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{option} {path}: is a file, not a folder; name a folder (it is made if missing)")
 
 
 def exit_on_user_error(main):
