@@ -63,6 +63,10 @@ def main(args=None):
         for path in ckpt.remove_leftovers(opt):
             print(f"removed {path}: left behind by a save that was killed before it finished")
     epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
+    if opt.max_iters is not None and trainer.iteration >= opt.max_iters:  # only a resume can be there already
+        print(f"--max_iters {opt.max_iters}: {ckpt.path_of(opt, opt.which_epoch)} is at iteration "
+              f"{trainer.iteration} already; nothing to train")
+        return
     if rank0:  # only now: a resume refused for mismatched options must not overwrite the run's opt.json
         options.save(opt)
     prepare(model, opt)  # --channels_last, --compile, DDP under torchrun
@@ -89,10 +93,6 @@ class Training:
             self.evaluator.keep_rows_until(trainer.iteration)
 
     def run(self, loader, epoch, skip):
-        if self.opt.max_iters is not None and self.trainer.iteration >= self.opt.max_iters:
-            print(f"--max_iters {self.opt.max_iters}: {ckpt.path_of(self.opt, self.opt.which_epoch)} is at iteration "
-                  f"{self.trainer.iteration} already; nothing to train")
-            return
         total = total_iterations(self.last_epoch, len(loader), self.opt.max_iters)
         self.progress = RunProgress(total, self.trainer.iteration)  # the whole run's done/total and time left
         while epoch <= self.last_epoch:

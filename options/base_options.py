@@ -239,6 +239,8 @@ def check(opt):
     if opt.is_train:  # training-only options: intervals, D's width and scales
         at_least.update({k: 1 for k in ('print_freq', 'display_freq', 'save_latest_freq', 'save_epoch_freq',
                                         'ndf', 'num_D', 'eval_num')}, eval_freq=0)
+        if opt.max_iters is not None:
+            at_least['max_iters'] = 1
     for name, least in at_least.items():
         if getattr(opt, name) < least:
             raise UserError(f"--{name} {getattr(opt, name)}: must be at least {least}")

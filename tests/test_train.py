@@ -384,3 +384,12 @@ def test_missing_eval_segmenter_is_a_one_line_error_naming_the_option(tmp_path):
     opt = tiny_opt('--eval_freq', '5', '--eval_seg_weights', str(tmp_path / 'nope.pth'))
     with pytest.raises(UserError, match=r'--eval_seg_weights .*nope.pth: no such file; .*leave the option out'):
         TrainingEvaluator(opt, model=None)
+
+
+def test_a_resume_already_at_max_iters_trains_nothing(dataroot, tmp_path, capsys):
+    train.main(tiny(dataroot, tmp_path, 'done', '--max_iters', '2'))
+    train.main(tiny(dataroot, tmp_path, 'done', '--max_iters', '2', '--continue_train'))
+    assert 'is at iteration 2 already; nothing to train' in capsys.readouterr().out
+    assert torch.load(tmp_path / 'done' / 'latest.pth', weights_only=True)['trainer']['iteration'] == 2
+    with pytest.raises(UserError, match='--max_iters 0: must be at least 1'):
+        train.main(tiny(dataroot, tmp_path, 'zero', '--max_iters', '0'))
