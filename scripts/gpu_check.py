@@ -40,10 +40,6 @@ def logged_rates(log_path):
             for m in re.finditer(r'iters: (\d+), img/s: ([0-9.]+)', text)]
 
 
-def option(args, name, default):
-    return args[args.index(name) + 1] if name in args else default
-
-
 def device_name(opt):
     if opt.device.type == 'cuda':
         return torch.cuda.get_device_name(opt.device)

@@ -16,7 +16,8 @@ def autocast(opt):
         raise UserError("--amp fp16 needs CUDA; use --amp bf16 or none on the CPU")
     if opt.amp == 'bf16' and opt.device.type == 'cpu' and not getattr(opt, 'force_amp', False) \
             and not machine.cpu_has_bf16():
-        raise UserError("--amp bf16: this CPU has no bf16 units (no AVX512-BF16 or AMX), so bf16 is emulated and "
-                        "many times slower than fp32; use --amp none (or --force_amp to run it anyway)")
+        raise UserError("--amp bf16: oneDNN does not run bf16 natively here (no AVX512-BF16 or AMX, or "
+                        "ONEDNN_MAX_CPU_ISA caps it), so bf16 is emulated and many times slower than fp32; use --amp "
+                        "none (or --force_amp to run it anyway)")
     dtype = DTYPES[opt.amp]
     return torch.autocast(opt.device.type, dtype=dtype, enabled=dtype is not None)
