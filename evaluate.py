@@ -1,4 +1,4 @@
-"""Score the images test.py wrote: FID, KID, mIoU / pixel accuracy and LBP distance.
+"""Score the images test.py wrote: FID, KID, mIoU / pixel accuracy, texture divergence and LBP distance.
 
     python evaluate.py --name NAME [--dataset_mode MODE] [--checkpoints_dir ./checkpoints]
         [--results_dir ./results --phase val --which_epoch latest]
@@ -20,7 +20,7 @@ import data
 from evaluation.run import evaluate
 from evaluation.segmentation import DEFAULT_MIOU_RULE, MIOU_RULES
 from evaluation.segmenters import DEFAULT_FOR_DATASET, NAMES
-from evaluation.table import HEADER, row
+from evaluation.table import HEADER, reference_rows, row
 from options.base_options import saved_options
 from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
@@ -99,7 +99,7 @@ def main(argv=None):
     metrics = evaluate(opt)
     print(metrics['protocol_line'])
     print('\n'.join(HEADER))
-    print(row(opt.name, metrics))
+    print('\n'.join([row(opt.name, metrics), *reference_rows(metrics)]))
     return metrics
 
 

@@ -3,14 +3,22 @@ checkpoints/<name>/eval_log.csv.
 
 Every N iterations (and at --max_iters) the generator synthesizes the first --eval_num val scenes
 in eval mode, as test.py does; the images are rounded to 8 bits, as test.py saves them, and scored:
-- lbp_distance, and lbp_map_distance for models with G_L (always; evaluation/lbp_distance.py);
+- texture_js and texture_js_riu2 (always): the texture divergence from the real images of the same
+  scenes (evaluation/texture.py), and its per-class values in eval_per_class.json;
+- lbp_distance, and lbp_map_distance for models with G_L (always): pixel-aligned, not a texture metric
+  (evaluation/lbp_distance.py);
 - miou and accuracy of the small segmenter --eval_seg_weights (scripts/train_segmenter.py);
 - fid_seg and kid_seg: FID and KID on that segmenter's pooled bottleneck features. The network
   has only seen the real images of this dataset; it is not Inception, so these numbers are for
-  comparing runs on the same data and never comparable with published FIDs.
+  comparing runs on the same data and never comparable with published FIDs; per-class IoU in
+  eval_per_class.json.
+eval_references.json holds what the same scores give from the data alone, the scale of every row:
+the texture references, the segmenter on the real images (the mIoU ceiling) and FID/KID of the
+even-numbered real images against the odd-numbered ones (the floor).
 """
 import copy
 import csv
+import json
 import os
 import time
 
@@ -20,14 +28,16 @@ import torch
 import data
 import util.amp as amp
 from evaluation.fid import fid_from_activations, kernel_inception_distance
+from evaluation import texture
 from evaluation.lbp_distance import LBPDistance
-from evaluation.segmentation import DEFAULT_MIOU_RULE, confusion_matrix, label_space, mean_iou, pixel_accuracy
+from evaluation.segmentation import (DEFAULT_MIOU_RULE, confusion_matrix, label_space, mean_iou, per_class_iou,
+                                     pixel_accuracy)
 from evaluation.segmenters import build_segmenter
 from util.errors import UserError
 from util.images import tensor2im
 
-COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'lbp_distance', 'lbp_map_distance', 'miou', 'accuracy',
-           'fid_seg', 'kid_seg', 'seconds')
+COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'texture_js', 'texture_js_riu2', 'lbp_distance', 'lbp_map_distance',
+           'miou', 'accuracy', 'fid_seg', 'kid_seg', 'seconds')
 
 
 def val_options(opt):
@@ -45,14 +55,31 @@ class TrainingEvaluator:
                             f"scripts/train_segmenter.py --dataset_mode {opt.dataset_mode} --dataroot DIR --out FILE`, "
                             f"or leave the option out to log the LBP distance only")
         self.opt, self.model = opt, model
-        self.path = os.path.join(opt.checkpoints_dir, opt.name, 'eval_log.csv')
+        folder = os.path.join(opt.checkpoints_dir, opt.name)
+        self.path = os.path.join(folder, 'eval_log.csv')
+        self.per_class_path = os.path.join(folder, 'eval_per_class.json')
         self.batches = list(data.create_dataloader(val_options(opt)))  # a few MB at demo sizes
         self.segmenter = self.num_classes = None
         if opt.eval_seg_weights:
             self.num_classes, self.to_scored = label_space(opt.dataset_mode, opt.label_nc)
             self.segmenter = build_segmenter('small', self.num_classes, opt.eval_seg_weights).to(opt.device)
         self.real = [tensor2im(im) for b in self.batches for im in b['image']]
+        self.labels = [lb[0].numpy().astype(np.int64) for b in self.batches for lb in b['label']]
         self.real_features = self.features(self.real) if self.segmenter else None
+        write_json(os.path.join(folder, 'eval_references.json'), self.references())
+
+    def references(self):
+        """The scores of the data alone (module docstring): the scale beside every logged row."""
+        refs = {k: {m: v[m] for m in ('texture_js', 'texture_js_riu2')}
+                for k, v in texture.references(self.real, self.labels, self.opt.lbp_variant).items()}
+        out = {'num_images': len(self.real), 'texture': refs}
+        if self.segmenter is not None:
+            real = self.segmentation(self.real)
+            even, odd = self.real_features[0::2], self.real_features[1::2]
+            out.update(real_images={'miou': real['miou'], 'accuracy': real['accuracy']},
+                       real_vs_real={'fid_seg': fid_from_activations(even, odd),
+                                     'kid_seg': kernel_inception_distance(even, odd)[0]})
+        return out
 
     def features(self, images):
         return np.concatenate([self.segmenter.features(self._rgb(images[i:i + 16])).cpu().numpy()
@@ -63,6 +90,9 @@ class TrainingEvaluator:
 
     def keep_rows_until(self, iteration):
         """On resume: drop rows logged after the checkpoint (those iterations are trained again)."""
+        if os.path.isfile(self.per_class_path):
+            per_class = read_json(self.per_class_path)
+            write_json(self.per_class_path, {k: v for k, v in per_class.items() if int(k) <= iteration})
         if not os.path.isfile(self.path):
             return
         with open(self.path) as f:
@@ -98,14 +128,21 @@ class TrainingEvaluator:
         """Score the val subset now; append the row to eval_log.csv and TensorBoard; return it."""
         start = time.time()
         images, lbps = self.synthesize()
-        lbp = LBPDistance(self.opt.lbp_variant)
+        lbp, tex = LBPDistance(self.opt.lbp_variant), texture.TextureDivergence(self.opt.lbp_variant)
         for i, (fake, real) in enumerate(zip(images, self.real)):
             lbp.add(fake, real, None if lbps is None else lbps[i])
-        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result()}
+            tex.add(fake, real, self.labels[i])
+        textures = tex.result()
+        per_class = {'texture': textures.pop('texture_per_class')}
+        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result(), **textures}
         if self.segmenter is not None:
-            row.update(self.segmentation(images))
+            seg = self.segmentation(images)
+            per_class['iou'] = seg.pop('class_iou')
+            row.update(seg)
         row['seconds'] = round(time.time() - start, 2)
         self._write([row], 'a')
+        logged = read_json(self.per_class_path) if os.path.isfile(self.per_class_path) else {}
+        write_json(self.per_class_path, {**logged, str(iteration): per_class})
         if writer is not None:
             for k, v in row.items():
                 if k not in ('iteration', 'epoch', 'lr_G', 'lr_D', 'seconds') and v is not None:
@@ -115,12 +152,26 @@ class TrainingEvaluator:
 
     def segmentation(self, images):
         conf = np.zeros((self.num_classes, self.num_classes), np.int64)
-        labels = [self.to_scored(lb[0].numpy()) for b in self.batches for lb in b['label']]
+        labels = [self.to_scored(lb) for lb in self.labels]
         for i in range(0, len(images), 16):
             pred = self.segmenter.predict(self._rgb(images[i:i + 16])).cpu().numpy()
             for p, gt in zip(pred, labels[i:i + 16]):
                 conf += confusion_matrix(gt, p, self.num_classes)
         fake = self.features(images)
         kid, _ = kernel_inception_distance(fake, self.real_features)
-        return {'miou': mean_iou(conf, DEFAULT_MIOU_RULE[self.opt.dataset_mode]), 'accuracy': pixel_accuracy(conf),
-                'fid_seg': fid_from_activations(fake, self.real_features), 'kid_seg': kid}
+        rule = DEFAULT_MIOU_RULE[self.opt.dataset_mode]
+        return {'miou': mean_iou(conf, rule), 'accuracy': pixel_accuracy(conf),
+                'fid_seg': fid_from_activations(fake, self.real_features), 'kid_seg': kid,
+                'class_iou': {str(c): float(v) for c, v in enumerate(per_class_iou(conf)) if v == v}}
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path, obj):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)

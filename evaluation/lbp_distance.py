@@ -1,4 +1,7 @@
-"""LBP distance: how far the synthesized image's texture is from the real one's.
+"""Pixel-aligned LBP distance: how far the synthesized image's LBP codes are from the real one's at the
+same pixels. Codes are compared as numbers and at fixed positions, so this is not a texture metric
+(right texture in the wrong place is punished; a texture-free rendering scores like a trained model):
+evaluation/texture.py is. It is kept as a check that G_L's map follows the real image's structure.
 
 lbp_distance: mean |LBP(synthesized) − LBP(real)| / 255 over all pixels of all images, with LBP as
 util.lbp computes it for the variant the model was trained with (`--lbp_variant`);
@@ -6,8 +9,8 @@ lbp_map_distance: the same with the generator's own LBP map in place of LBP(synt
 test.py wrote one. Real images of another size are compared at the synthesized size (bicubic).
 """
 import numpy as np
-from PIL import Image
 
+from evaluation.results import same_size
 from util.lbp import lbp_from_rgb8
 
 
@@ -18,9 +21,7 @@ class LBPDistance:
 
     def add(self, fake, real, generated_codes=None):
         """fake, real: H×W×3 uint8 images; generated_codes: H×W codes of the generator's LBP map or None."""
-        if real.shape != fake.shape:
-            real = np.array(Image.fromarray(real).resize((fake.shape[1], fake.shape[0]), Image.BICUBIC))
-        real_codes = self.codes(real)
+        real_codes = self.codes(same_size(real, fake.shape))
         self._add('lbp_distance', self.codes(fake), real_codes)
         if generated_codes is not None:
             self._add('lbp_map_distance', generated_codes, real_codes)

@@ -48,6 +48,13 @@ def read_ids(path, shape=None):
     return np.asarray(img).astype(np.int64)
 
 
+def same_size(real, shape):
+    """A real image of another size than the synthesized one (H, W[, 3]), resized to it (bicubic)."""
+    if real.shape[:2] == tuple(shape[:2]):
+        return real
+    return np.array(Image.fromarray(real).resize((shape[1], shape[0]), Image.BICUBIC))
+
+
 def label_ids(images_dir, stem, shape):
     """The label map the model saw, at the synthesized image's size."""
     path = os.path.join(images_dir, 'label_ids', stem + '.png')

@@ -1,11 +1,14 @@
 """Every metric over the folder test.py wrote, batch by batch: FID/KID features, the segmentation
-confusion matrix and the LBP distances; then the numbers."""
+confusion matrix, the texture histograms and the pixel-aligned LBP distances; then the numbers."""
+import os
+
 import numpy as np
 from tqdm import tqdm
 
 from evaluation import results
 from evaluation.dataset_labels import DatasetLabels
 from evaluation.fid import FIDFeatures
+from evaluation import texture
 from evaluation.lbp_distance import LBPDistance
 from evaluation.segmentation import confusion_matrix, label_space, mean_iou, pixel_accuracy
 
@@ -52,6 +55,9 @@ def score_folder(cfg, images_dir, stems, nets, notes):
     fid = FIDFeatures(inception, device) if inception is not None else None
     seg = SegmentationScores(cfg, segmenter, device, images_dir) if segmenter is not None else None
     lbp = LBPDistance(cfg.lbp_variant)
+    has_labels = os.path.isdir(os.path.join(images_dir, 'label_ids'))
+    tex = texture.TextureDivergence(cfg.lbp_variant) if has_labels else None
+    reals, labels = [], []  # kept for the texture references (8-bit images at the model's size: small)
     for start in tqdm(range(0, len(stems), cfg.batchSize), desc='evaluate', unit='batch'):
         batch = stems[start:start + cfg.batchSize]
         synth = [results.read_rgb(images_dir, 'synthesized_image', s) for s in batch]
@@ -62,7 +68,19 @@ def score_folder(cfg, images_dir, stems, nets, notes):
             seg.add(batch, synth)
         for stem, fake, true in zip(batch, synth, real):
             lbp.add(fake, true, results.generated_lbp(images_dir, stem, fake.shape[:2]))
-    values = {'fid': None, 'kid': None, 'kid_std': None, 'miou': None, 'accuracy': None, **lbp.result()}
+            if tex is not None:
+                true = results.same_size(true, fake.shape)
+                labels.append(results.label_ids(images_dir, stem, fake.shape[:2]))
+                reals.append(true)
+                tex.add(fake, true, labels[-1])
+    values = {'fid': None, 'kid': None, 'kid_std': None, 'miou': None, 'accuracy': None, **lbp.result(),
+              'texture_js': None, 'texture_js_riu2': None}
+    if tex is not None:
+        values.update(tex.result())
+        values['texture_references'] = {k: {m: v[m] for m in ('texture_js', 'texture_js_riu2')}
+                                        for k, v in texture.references(reals, labels, cfg.lbp_variant).items()}
+    else:
+        notes['texture'] = f"n/a: {os.path.join(images_dir, 'label_ids')} missing (test.py writes it)"
     if fid is not None:
         values.update(fid.result(notes))
     if seg is not None:

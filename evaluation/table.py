@@ -5,13 +5,18 @@ evaluate.py prints the header and its own row; scripts/common.sh prints the tabl
     python -m evaluation.table RESULTS_DIR NAME... [--run val_latest] [--protocol]
 
 The mIoU cell names its rule, e.g. `38.5 (all)`; a missing number shows why, from the notes
-("n/a: weights missing", "skipped").
+("n/a: weights missing", "skipped"). Below the model rows, the texture references of the first
+evaluated run's real images (evaluation/texture.py), so every texture number has its scale beside it.
 """
 import argparse
 import json
 import os
 
-HEADER = ('| model | mIoU | acc | LBP dist | FID | KID |', '| --- | --- | --- | --- | --- | --- |')
+HEADER = ('| model | mIoU | acc | texture JS | texture JS riu2 | LBP dist (pixel-aligned) | FID | KID |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- |')
+REFERENCE_LABELS = {'texture_free': 'reference: texture-free (segment mean colours)',
+                    'noise': 'reference: texture-free + grey noise σ 8', 'blurred': 'reference: real blurred σ 1.5',
+                    'real_vs_real': 'reference: real vs real (even vs odd images)'}
 
 
 def _cell(metrics, key, spec, scale=1.0, note=None):
@@ -26,14 +31,22 @@ def _cell(metrics, key, spec, scale=1.0, note=None):
 def row(name, metrics):
     """One table row of a metrics dict (None: not evaluated)."""
     if metrics is None:
-        return f'| {name} | not evaluated | | | | |'
+        return f'| {name} | not evaluated |' + ' |' * (len(HEADER[1].split('|')) - 4)
     miou = _cell(metrics, 'miou', '.1f', 100, 'seg')
     rule = metrics.get('protocol', {}).get('miou_rule')  # absent in files of older versions
     if metrics.get('miou') is not None and rule:
         miou += f' ({rule})'
-    cells = [miou, _cell(metrics, 'accuracy', '.1f', 100, 'seg'), _cell(metrics, 'lbp_distance', '.4f'),
+    cells = [miou, _cell(metrics, 'accuracy', '.1f', 100, 'seg'), _cell(metrics, 'texture_js', '.3f', note='texture'),
+             _cell(metrics, 'texture_js_riu2', '.3f', note='texture'), _cell(metrics, 'lbp_distance', '.4f'),
              _cell(metrics, 'fid', '.2f'), _cell(metrics, 'kid', '.4f')]
     return f"| {name} | {' | '.join(cells)} |"
+
+
+def reference_rows(metrics):
+    """The texture references' rows (data only: the other cells are empty), or [] without them."""
+    refs = (metrics or {}).get('texture_references') or {}
+    return [f"| {REFERENCE_LABELS[k]} | | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | |"
+            for k, v in refs.items()]
 
 
 def load(results_dir, name, run='val_latest'):
@@ -48,7 +61,8 @@ def load(results_dir, name, run='val_latest'):
 def table(results_dir, names, run='val_latest', protocol=False):
     """The table of the experiments; protocol=True adds each one's protocol line below it."""
     loaded = [(name, load(results_dir, name, run)) for name in names]
-    lines = [*HEADER, *(row(name, metrics) for name, metrics in loaded)]
+    first = next((m for _, m in loaded if m), None)
+    lines = [*HEADER, *(row(name, metrics) for name, metrics in loaded), *reference_rows(first)]
     if protocol:
         lines += [''] + [f"{name}: {m['protocol_line']}" for name, m in loaded if m and 'protocol_line' in m]
     return '\n'.join(lines)

@@ -15,6 +15,7 @@ a weight of 0 or its --no_* flag removes the term and its computation. `--netG s
 no G_L, no D_L and no LBP term: the SPADE baseline.
 """
 import argparse
+import zlib
 
 import torch
 import torch.nn as nn
@@ -71,15 +72,15 @@ class Pix2PixModel(nn.Module):
         self.opt = opt
         self.use_lbp = networks.uses_lbp(opt)
         self.lbp = LBP(opt.lbp_variant, opt.lbp_grad_width, compile=opt.compile)
-        nets = {'G': networks.define_G(opt)}  # the keys are the checkpoint's
+        nets = {'G': seeded('G', networks.define_G, opt)}  # the keys are the checkpoint's
         if self.use_lbp:
-            nets['GL'] = networks.define_GL(opt)
+            nets['GL'] = seeded('GL', networks.define_GL, opt)
         if opt.use_vae:
-            nets['E'] = networks.define_E(opt)
+            nets['E'] = seeded('E', networks.define_E, opt)
         if opt.is_train:
-            nets['D'] = networks.define_D(opt, opt.semantic_nc + 3)  # (S, RGB image)
+            nets['D'] = seeded('D', networks.define_D, opt, opt.semantic_nc + 3)  # (S, RGB image)
             if self.use_lbp and not opt.no_lbp_D:
-                nets['DL'] = networks.define_D(opt, opt.semantic_nc + 1)
+                nets['DL'] = seeded('DL', networks.define_D, opt, opt.semantic_nc + 1)
             self.criterionGAN = GANLoss(opt.gan_mode)
             self.criterionVGG = VGGLoss(load_vgg19(opt.vgg_weights)) if self.weight('vgg') else None
         self.nets = nn.ModuleDict(nets)
@@ -231,6 +232,17 @@ def divide_pred(pred, parts):
 def mean(values):
     values = list(values)
     return sum(values) / len(values)
+
+
+def seeded(name, define, *args):
+    """define(*args) with the CPU RNG seeded from the current seed and the network's name, leaving the
+    RNG as it was: a network's initial weights then depend on the seed alone, not on which other
+    networks were built before it, so two configurations built with one seed share the initial weights
+    of every network they share (D_I of SPADE and of ULBPGAN: the ablation is paired) and draw the
+    same noise afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed((torch.initial_seed() + zlib.crc32(name.encode())) % 2 ** 63)
+        return define(*args)
 
 
 class Removed(argparse.Action):

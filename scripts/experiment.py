@@ -1,19 +1,26 @@
-"""The paper's ablation on the demo data, with seeds and error bars: does each addition help?
+"""The paper's ablation with seeds and error bars: does each addition make texture more like real photos?
 
-    python scripts/experiment.py                      # about 1.5 hours on an idle 2-core AVX-512 CPU (see README)
-    python scripts/experiment.py --iters 40 --seeds 0 --rows spade,ulbpgan   # a quick look
+    python scripts/experiment.py                       # the pre-registered experiment (PLAN below)
+    python scripts/experiment.py --rows spade --seeds 0 --iters 4000 --eval_freq 250 \\
+        --checkpoints_dir checkpoints/pilot --out results/pilot        # the pilot that chose --iters
+    python scripts/experiment.py --iters 40 --seeds 0 --rows spade,ulbpgan \\
+        --checkpoints_dir checkpoints/quick --out results/quick        # a quick look
 
 Rows: SPADE; + LBP generator (G_L, SPADE on concat(S, L)); + MFADE; ULBPGAN (+ D_L); ULBPGAN whose
 D_L does not judge LBP(I) (--no_lbp_image_fake: G_I gets no texture signal from D_L). Each row is
-trained with every seed on the same data (200 train / --num_val val demo scenes) for --iters
-iterations with SPADE's schedule (constant, then linear decay over the second half), scored every
---eval_freq iterations on all val scenes (train.py --eval_freq: LBP distance, and the small
-segmenter's mIoU, accuracy and FID/KID on its features). The table gives each metric's mean and 95 %
-confidence interval over seeds (Student t), and each row's difference to SPADE paired by seed.
+trained with every seed on the same data for --iters iterations with SPADE's schedule (constant,
+then linear decay over the second half), scored every --eval_freq iterations on the first --num_val
+val scenes (train.py --eval_freq: texture divergence, the small segmenter's mIoU, accuracy and
+FID/KID on its features). The value of a run is the mean of its last --last evaluations. The table
+gives each row's mean and 95 % interval over seeds (Student t), the differences paired by seed, the
+effect each comparison could detect with 80 % power, and reference rows from the data alone.
 
-Resumable: a finished run is kept (checkpoints/<run>/experiment_done.json) and not redone; an
-interrupted one goes on from its latest.pth (saved every 100 iterations); so the same command
-continues where a stopped experiment left off. Writes <out>/table.md, results.json and curves.png.
+Truthful about what it ran: each run records its settings (the whole train.py command) and is
+reported only when they are this invocation's and its log reaches --iters; a run made with other
+settings is refused with one line, as are a dataset or segmenter made for other arguments.
+Resumable: a finished run is kept and not redone; an interrupted one goes on from its latest.pth
+(saved every 100 iterations); the same command continues a stopped experiment.
+Writes <out>/table.md, results.json and curves.png.
 """
 import argparse
 import csv
@@ -37,23 +44,39 @@ ROWS = {  # name -> (label, train.py options)
     'ulbpgan': ('ULBPGAN (+ D_L)', ['--netG', 'ulbp']),
     'no_image_fake': ('ULBPGAN without LBP(I) in D_L', ['--netG', 'ulbp', '--no_lbp_image_fake']),
 }
+PRIMARY = [('ulbpgan', 'spade'), ('ulbpgan', 'no_image_fake')]  # the comparisons the experiment is for
 METRICS = {  # column -> (label, higher is better)
-    'miou': ('mIoU', True), 'accuracy': ('acc', True), 'lbp_distance': ('LBP dist', False),
-    'fid_seg': ('FID (seg. features)', False), 'kid_seg': ('KID (seg. features)', False),
+    'texture_js': ('texture JS (bits)', False), 'texture_js_riu2': ('texture JS riu2', False),
+    'miou': ('mIoU', True), 'accuracy': ('acc', True), 'fid_seg': ('FID (seg. features)', False),
+    'kid_seg': ('KID (seg. features)', False), 'lbp_distance': ('LBP dist (pixel-aligned)', False),
 }
 SCALE = {'miou': 100, 'accuracy': 100, 'kid_seg': 1000}  # shown as percent / ×10³
-DIGITS = {'lbp_distance': 3}  # decimals shown (default 2)
+DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0}  # decimals shown (default 2)
+DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches per pass over train)
+    'demo': (['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'], 50),
+}
+PLAN = """Fixed before the runs (issue 25):
+- primary metric: the texture divergence texture_js (pixel-weighted Jensen–Shannon divergence of per-class LBP
+  histograms, evaluation/texture.py); lower is better;
+- primary comparisons, paired by seed: ULBPGAN − SPADE and ULBPGAN − ULBPGAN without LBP(I);
+- the value of a run: the mean of its last {last} evaluations (every row alike);
+- seeds: at least 8 for the three primary rows, more where the power estimate asks for them: enough for 80 %
+  power (two-sided 5 %) to detect a difference of 10 % of the texture-free–real span; + LBP generator and
+  + MFADE at 3 seeds when time allows;
+- secondary: mIoU, accuracy and FID/KID on segmenter features, with the effect each could detect stated."""
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--rows', default=','.join(ROWS))
-    p.add_argument('--seeds', default='0,1,2')
-    p.add_argument('--iters', type=int, default=1000, help='training iterations per run (batch 4)')
-    p.add_argument('--eval_freq', type=int, default=100)
-    p.add_argument('--num_val', type=int, default=100, help='val scenes generated and scored')
+    p.add_argument('--dataset', choices=DATASETS, default='demo')
+    p.add_argument('--rows', default='spade,ulbpgan,no_image_fake')
+    p.add_argument('--seeds', default='0,1,2,3,4,5,6,7')
+    p.add_argument('--iters', type=int, default=2000, help='training iterations per run (batch 4)')
+    p.add_argument('--eval_freq', type=int, default=200)
+    p.add_argument('--last', type=int, default=3, help='a run is worth the mean of its last LAST evaluations')
+    p.add_argument('--num_val', type=int, default=100, help='val scenes scored')
     p.add_argument('--seg_iters', type=int, default=1000, help='iterations of the small segmenter')
-    p.add_argument('--dataroot', default='datasets/demo_experiment')
+    p.add_argument('--dataroot', default=None, help='default: datasets/demo_experiment (generated)')
     p.add_argument('--checkpoints_dir', default='checkpoints')
     p.add_argument('--out', default='results/experiment')
     p.add_argument('--amp', choices=('auto', 'none', 'bf16'), default='auto',
@@ -65,8 +88,9 @@ def parse_args(argv=None):
     if unknown:
         raise UserError(f"--rows: unknown {', '.join(unknown)}; choose from {', '.join(ROWS)}")
     args.seeds = [int(s) for s in args.seeds.split(',')]
-    if args.iters < 1 or args.eval_freq < 1 or args.num_val < 2:
-        raise UserError("--iters and --eval_freq must be at least 1, --num_val at least 2")
+    if args.iters < 1 or args.eval_freq < 1 or args.num_val < 2 or args.last < 1:
+        raise UserError("--iters, --eval_freq and --last must be at least 1, --num_val at least 2")
+    args.dataroot = args.dataroot or f'datasets/{args.dataset}_experiment'
     return args
 
 
@@ -78,20 +102,53 @@ def run(cmd):
                         f"finished runs are kept")
 
 
+def read_json(path, default=None):
+    if not os.path.isfile(path):
+        return default
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path, obj):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def made_for(path, wanted, what, fix):
+    """Record `wanted` in `path` the first time; refuse with one line when an earlier record differs."""
+    found = read_json(path)
+    if found is None:
+        write_json(path, wanted)
+    elif found != wanted:
+        diff = ', '.join(f"{k} {found.get(k)} (now {v})" for k, v in wanted.items() if found.get(k) != v)
+        raise UserError(f"{what} was made with {diff}; {fix}")
+
+
 def make_data(args):
-    if os.path.isdir(os.path.join(args.dataroot, 'gtFine', 'val')):
-        return
-    from data.demo_scenes import make_demo
-    tmp = args.dataroot.rstrip('/') + '.tmp'
-    print(make_demo(tmp, fmt='cityscapes', num_train=200, num_val=args.num_val, width=256, height=128))
-    os.replace(tmp, args.dataroot)
+    """The demo experiment's scenes (200 train, --num_val val), generated once for these arguments."""
+    wanted = {'num_train': 200, 'num_val': args.num_val, 'width': 256, 'height': 128}
+    record = os.path.join(args.dataroot, 'experiment_data.json')
+    if not os.path.isdir(os.path.join(args.dataroot, 'gtFine', 'val')):
+        from data.demo_scenes import make_demo
+        tmp = args.dataroot.rstrip('/') + '.tmp'
+        print(make_demo(tmp, fmt='cityscapes', **wanted))
+        write_json(os.path.join(tmp, 'experiment_data.json'), wanted)
+        os.replace(tmp, args.dataroot)
+    made_for(record, wanted, args.dataroot, "pass another --dataroot, or remove the folder to generate it again")
 
 
 def segmenter(args):
-    path = os.path.join(args.checkpoints_dir, 'experiment_segmenter.pth')
-    if not os.path.isfile(path):
-        run(['scripts/train_segmenter.py', '--dataset_mode', 'demo', '--dataroot', args.dataroot, '--gpu_ids', '-1',
-             '--iters', str(args.seg_iters), '--out', path])
+    path = os.path.join(args.checkpoints_dir, f'experiment_segmenter_{args.dataset}.pth')
+    wanted = {'dataroot': os.path.abspath(args.dataroot), 'seg_iters': args.seg_iters}
+    record = path[:-4] + '.json'
+    if os.path.isfile(path):
+        made_for(record, wanted, path, "remove it (and its .json) to train it again, or pass the arguments it was made with")
+    else:
+        run(['scripts/train_segmenter.py', '--dataset_mode', args.dataset, '--dataroot', args.dataroot,
+             '--gpu_ids', '-1', '--iters', str(args.seg_iters), '--out', path])
+        write_json(record, wanted)
     return path
 
 
@@ -100,20 +157,32 @@ def precision(args):
     return ['--amp', 'bf16', '--channels_last'] if bf16 else ['--amp', 'none']
 
 
+def run_name(args, row, seed):
+    return f'exp_{args.dataset}_{row}_s{seed}'
+
+
+def command(args, row, seed, seg_weights):
+    """The train.py command of one run: what its settings record holds."""
+    options, per_epoch = DATASETS[args.dataset]
+    epochs = -(-args.iters // per_epoch)
+    return ['train.py', '--name', run_name(args, row, seed), '--checkpoints_dir', args.checkpoints_dir,
+            '--dataroot', args.dataroot, '--gpu_ids', '-1', '--seed', str(seed), *options,
+            '--max_iters', str(args.iters), '--niter', str(epochs - epochs // 2), '--niter_decay', str(epochs // 2),
+            '--save_epoch_freq', '100000', '--save_latest_freq', '100', '--eval_freq', str(args.eval_freq),
+            '--eval_num', str(args.num_val), '--eval_seg_weights', seg_weights, '--display_freq', '200',
+            *precision(args), *ROWS[row][1]]
+
+
 def train(args, row, seed, seg_weights):
-    """Train one run unless it is done; -> its folder."""
-    name = f'exp_{row}_s{seed}'
-    folder = os.path.join(args.checkpoints_dir, name)
+    """Train one run unless it is done; refuse one made with other settings."""
+    cmd = command(args, row, seed, seg_weights)
+    folder = os.path.join(args.checkpoints_dir, run_name(args, row, seed))
+    os.makedirs(folder, exist_ok=True)
+    made_for(os.path.join(folder, 'experiment_settings.json'), {'command': cmd}, folder,
+             "remove the folder to train it again with these settings, or pass another --checkpoints_dir")
     done = os.path.join(folder, 'experiment_done.json')
     if os.path.isfile(done):
-        return folder
-    epochs = -(-args.iters // 50)  # the demo's 200 scenes in batches of 4: 50 iterations an epoch
-    cmd = ['train.py', '--name', name, '--checkpoints_dir', args.checkpoints_dir, '--dataset_mode', 'demo',
-           '--dataroot', args.dataroot, '--gpu_ids', '-1', '--seed', str(seed), '--ngf', '16', '--ndf', '16',
-           '--nhidden', '32', '--max_iters', str(args.iters), '--niter', str(epochs - epochs // 2),
-           '--niter_decay', str(epochs // 2), '--save_epoch_freq', '100000', '--save_latest_freq', '100',
-           '--eval_freq', str(args.eval_freq), '--eval_num', str(args.num_val), '--eval_seg_weights', seg_weights,
-           '--display_freq', '200', *precision(args), *ROWS[row][1]]
+        return
     resume = os.path.isfile(os.path.join(folder, 'latest.pth'))
     start = time.time()
     run(cmd + (['--continue_train'] if resume else []))
@@ -123,14 +192,36 @@ def train(args, row, seed, seg_weights):
         f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
     with open(times) as f:
         seconds = sum(float(x) for x in f)
-    with open(done, 'w') as f:
-        json.dump({'seconds': seconds, 'precision': ' '.join(precision(args))}, f)
-    return folder
+    write_json(done, {'seconds': seconds, 'iterations': eval_log(folder)[-1]['iteration'], 'command': cmd})
 
 
 def eval_log(folder):
     with open(os.path.join(folder, 'eval_log.csv')) as f:
         return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def run_value(log, last):
+    """The mean of the last `last` evaluations of each metric (None where a metric was not logged)."""
+    tail = log[-last:]
+    return {k: None if any(r[k] is None for r in tail) else float(np.mean([r[k] for r in tail])) for k in METRICS}
+
+
+def collect(args, seg_weights):
+    """{row: {seed: run}} of the finished runs made with this invocation's settings; the others are named."""
+    out = {}
+    for row in args.rows:
+        for seed in args.seeds:
+            folder = os.path.join(args.checkpoints_dir, run_name(args, row, seed))
+            done = read_json(os.path.join(folder, 'experiment_done.json'))
+            if done is None:
+                continue
+            log = eval_log(folder)
+            if done.get('command') != command(args, row, seed, seg_weights) or log[-1]['iteration'] != args.iters:
+                print(f"not reported: {folder} was made with other settings (its experiment_done.json)")
+                continue
+            out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log,
+                                             'seconds': done['seconds'], 'folder': folder}
+    return out
 
 
 def interval(values):
@@ -142,59 +233,100 @@ def interval(values):
     return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
+def detectable(sd, n):
+    """The difference a paired t-test of n seeds detects with 80 % power at two-sided 5 %."""
+    from scipy import stats
+    return float((stats.t.ppf(0.975, n - 1) + stats.t.ppf(0.8, n - 1)) * sd / np.sqrt(n)) if n > 1 else None
+
+
+def seeds_needed(sd, delta):
+    """The fewest seeds whose paired t-test detects `delta` with 80 % power (at most 200)."""
+    return next((n for n in range(2, 201) if detectable(sd, n) <= delta), None) if sd > 0 else 2
+
+
 def cell(values, key):
+    if any(v is None for v in values):
+        return 'n/a'
     mean, half = interval(np.asarray(values) * SCALE.get(key, 1))
     d = DIGITS.get(key, 2)
     return f'{mean:.{d}f}' if half is None else f'{mean:.{d}f} ± {half:.{d}f}'
 
 
-def collect(args):
-    """{row: {seed: (final eval row, all eval rows, seconds)}} of the finished runs."""
-    out = {}
-    for row in args.rows:
-        for seed in args.seeds:
-            folder = os.path.join(args.checkpoints_dir, f'exp_{row}_s{seed}')
-            done = os.path.join(folder, 'experiment_done.json')
-            if os.path.isfile(done):
-                log = eval_log(folder)
-                out.setdefault(row, {})[seed] = (log[-1], log, read_json(done, {})['seconds'])
-    return out
+def references(runs):
+    """eval_references.json of one run (the data alone: the same for every run of the experiment)."""
+    first = next(iter(next(iter(runs.values())).values()))
+    return read_json(os.path.join(first['folder'], 'eval_references.json'), {})
 
 
-def table(args, runs):
+def span(refs):
+    """(texture-free, real-vs-real) texture_js: the scale a model is placed on."""
+    tex = refs.get('texture', {})
+    return tex['texture_free']['texture_js'], tex['real_vs_real']['texture_js']
+
+
+def main_table(runs, refs):
     keys = list(METRICS)
-    lines = [f"| row | seeds | {' | '.join(METRICS[k][0] for k in keys)} |", '|' + ' --- |' * (len(keys) + 2)]
+    free, real = span(refs)
+    lines = [f"| row | seeds | {' | '.join(METRICS[k][0] for k in keys)} | texture: share of the way from texture-free "
+             f"to real |", '|' + ' --- |' * (len(keys) + 3)]
     for row, by_seed in runs.items():
-        finals = [r[0] for r in by_seed.values()]
-        lines.append(f"| {ROWS[row][0]} | {len(finals)} | " +
-                     ' | '.join(cell([f[k] for f in finals], k) if finals[0][k] is not None else 'n/a'
-                                for k in keys) + ' |')
-    diffs = [f"| difference, paired by seed | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
+        values = [r['value'] for r in by_seed.values()]
+        share = cell([(free - v['texture_js']) / (free - real) * 100 for v in values], 'share')
+        lines.append(f"| {ROWS[row][0]} | {len(values)} | " + ' | '.join(cell([v[k] for v in values], k) for k in keys)
+                     + f" | {share} % |")
+    tex = refs.get('texture', {})
+    names = {'texture_free': 'texture-free (segment mean colours)', 'noise': 'texture-free + grey noise σ 8',
+             'blurred': 'real blurred σ 1.5', 'real_vs_real': 'real vs real (even vs odd val images)'}
+    for name, label in names.items():
+        if name in tex:
+            lines.append(f"| reference: {label} | | {tex[name]['texture_js']:.3f} | {tex[name]['texture_js_riu2']:.3f} |"
+                         + ' |' * (len(keys) - 2) + f" {(free - tex[name]['texture_js']) / (free - real) * 100:.0f} % |")
+    if 'real_images' in refs:
+        seg, rr = refs['real_images'], refs['real_vs_real']
+        lines.append(f"| reference: real val images (segmenter ceiling; FID/KID even vs odd) | | | | "
+                     f"{seg['miou'] * 100:.2f} | {seg['accuracy'] * 100:.2f} | {rr['fid_seg']:.2f} | "
+                     f"{rr['kid_seg'] * 1000:.2f} | | |")
+    return '\n'.join(lines)
+
+
+def diff_table(runs, refs):
+    keys = list(METRICS)
+    free, real = span(refs)
+    lines = [f"| difference, paired by seed | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
              '|' + ' --- |' * (len(keys) + 2)]
-    pairs = [(row, 'spade', f'{ROWS[row][0]} − SPADE') for row in runs if row != 'spade']
-    pairs.append(('ulbpgan', 'no_image_fake', 'ULBPGAN − ULBPGAN without LBP(I): the texture signal to G_I'))
-    for row, other, label in pairs:
+    power = ["| comparison | seeds | paired sd of texture JS | texture JS difference detectable with 80 % power "
+             "| seeds needed for 10 % of the span | mIoU difference detectable (points) |", '|' + ' --- |' * 6]
+    pairs = [(row, 'spade') for row in runs if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']
+    for row, other in pairs:
         a, b = runs.get(row, {}), runs.get(other, {})
         seeds = [s for s in a if s in b]
-        if seeds:
-            diffs.append(f"| {label} | {len(seeds)} | " + ' | '.join(
-                cell([a[s][0][k] - b[s][0][k] for s in seeds], k) if a[seeds[0]][0][k] is not None else 'n/a'
-                for k in keys) + ' |')
-    return '\n'.join(lines), '\n'.join(diffs)
+        if not seeds:
+            continue
+        label = f"{ROWS[row][0]} − {ROWS[other][0]}" + (' (primary)' if (row, other) in PRIMARY else '')
+        d = {k: [None if a[s]['value'][k] is None else a[s]['value'][k] - b[s]['value'][k] for s in seeds]
+             for k in keys}
+        lines.append(f"| {label} | {len(seeds)} | " + ' | '.join(cell(d[k], k) for k in keys) + ' |')
+        if len(seeds) > 1:
+            sd = float(np.std(d['texture_js'], ddof=1))
+            miou = None if None in d['miou'] else detectable(float(np.std(d['miou'], ddof=1)) * 100, len(seeds))
+            power.append(f"| {label} | {len(seeds)} | {sd:.4f} | {detectable(sd, len(seeds)):.4f} | "
+                         f"{seeds_needed(sd, 0.1 * (free - real))} | {'n/a' if miou is None else f'{miou:.2f}'} |")
+    return '\n'.join(lines), '\n'.join(power)
 
 
 def curves(runs, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
-    for ax, key in zip(axes, ('miou', 'accuracy', 'lbp_distance', 'fid_seg')):
+    shown = ('texture_js', 'texture_js_riu2', 'miou', 'fid_seg')
+    fig, axes = plt.subplots(1, len(shown), figsize=(18, 4))
+    for ax, key in zip(axes, shown):
         for row, by_seed in runs.items():
-            logs = [r[1] for r in by_seed.values()]
+            logs = [r['log'] for r in by_seed.values()]
             length = min(len(log) for log in logs)
-            its = [logs[0][i]['iteration'] for i in range(length)]
             if logs[0][0][key] is None:
                 continue
+            its = [logs[0][i]['iteration'] for i in range(length)]
             v = np.array([[log[i][key] * SCALE.get(key, 1) for i in range(length)] for log in logs])
             ax.plot(its, v.mean(0), label=ROWS[row][0])
             ax.fill_between(its, v.min(0), v.max(0), alpha=0.15)
@@ -202,7 +334,7 @@ def curves(runs, path):
         ax.set_title(f"{label} ({'higher' if higher else 'lower'} is better)")
         ax.set_xlabel('iteration')
     axes[0].legend(fontsize=8)
-    fig.suptitle('demo val scenes: mean over seeds, band = min..max over seeds')
+    fig.suptitle('val scenes: mean over seeds, band = min..max over seeds')
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -215,50 +347,41 @@ def log_wall(args, started):
     spent = read_json(path, {})
     spent[time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(started))] = round(time.time() - started, 1)
     os.makedirs(args.out, exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(spent, f, indent=1)
+    write_json(path, spent)
 
 
-def wall_minutes(args):
-    path = os.path.join(args.out, 'wall_seconds.json')
-    spent = read_json(path, None)
-    return None if spent is None else sum(spent.values()) / 60
-
-
-def read_json(path, default):
-    if not os.path.isfile(path):
-        return default
-    with open(path) as f:
-        return json.load(f)
-
-
-def report(args):
-    runs = collect(args)
+def report(args, seg_weights):
+    runs = collect(args, seg_weights)
     if not runs:
         print("no finished runs yet")
         return
-    main_table, diff_table = table(args, runs)
-    seconds = sum(r[2] for by_seed in runs.values() for r in by_seed.values())
-    wall = wall_minutes(args)
+    refs = references(runs)
+    table, (diffs, power) = main_table(runs, refs), diff_table(runs, refs)
+    seconds = sum(r['seconds'] for by_seed in runs.values() for r in by_seed.values())
+    wall = read_json(os.path.join(args.out, 'wall_seconds.json'))
     os.makedirs(args.out, exist_ok=True)
     curves(runs, os.path.join(args.out, 'curves.png'))
-    text = (f"Demo ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 per run, "
-            f"seeds {','.join(map(str, args.seeds))}, {args.num_val} val scenes; "
+    text = (f"{PLAN.format(last=args.last)}\n\n"
+            f"{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
+            f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
+            f"{args.eval_freq} iterations, a run's value the mean of its last {args.last} evaluations; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
-            f"{'' if wall is None else f', wall time {wall:.0f} min'}.\n"
+            f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}.\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
-            f"{main_table}\n\n{diff_table}\n")
+            f"{table}\n\n{diffs}\n\n{power}\n")
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text)
-    with open(os.path.join(args.out, 'results.json'), 'w') as f:
-        json.dump({row: {str(s): {'final': r[0], 'seconds': r[2]} for s, r in by_seed.items()}
-                   for row, by_seed in runs.items()}, f, indent=1)
+    write_json(os.path.join(args.out, 'results.json'),
+               {'references': refs, 'runs': {row: {str(s): {'value': r['value'], 'final': r['log'][-1],
+                                                            'seconds': r['seconds']} for s, r in by_seed.items()}
+                                             for row, by_seed in runs.items()}})
     print(text)
 
 
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
+    seg_weights = os.path.join(args.checkpoints_dir, f'experiment_segmenter_{args.dataset}.pth')
     if not args.report_only:
         make_data(args)
         seg_weights = segmenter(args)
@@ -266,7 +389,7 @@ def main(argv=None):
             for row in args.rows:
                 train(args, row, seed, seg_weights)
                 log_wall(args, start)
-    report(args)
+    report(args, seg_weights)
 
 
 if __name__ == '__main__':
