@@ -76,9 +76,10 @@ class TrainingEvaluator:
         if self.segmenter is not None:
             real = self.segmentation(self.real)
             even, odd = self.real_features[0::2], self.real_features[1::2]
+            enough = len(odd) >= 2  # KID needs two images a set
             out.update(real_images={'miou': real['miou'], 'accuracy': real['accuracy']},
-                       real_vs_real={'fid_seg': fid_from_activations(even, odd),
-                                     'kid_seg': kernel_inception_distance(even, odd)[0]})
+                       real_vs_real={'fid_seg': fid_from_activations(even, odd) if enough else None,
+                                     'kid_seg': kernel_inception_distance(even, odd)[0] if enough else None})
         return out
 
     def features(self, images):

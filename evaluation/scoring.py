@@ -77,6 +77,8 @@ def score_folder(cfg, images_dir, stems, nets, notes):
               'texture_js': None, 'texture_js_riu2': None}
     if tex is not None:
         values.update(tex.result())
+        if values['texture_js'] is None:
+            notes['texture'] = 'n/a: no pixel away from a class boundary'
         values['texture_references'] = {k: {m: v[m] for m in ('texture_js', 'texture_js_riu2')}
                                         for k, v in texture.references(reals, labels, cfg.lbp_variant).items()}
     else:

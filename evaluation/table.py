@@ -31,7 +31,7 @@ def _cell(metrics, key, spec, scale=1.0, note=None):
 def row(name, metrics):
     """One table row of a metrics dict (None: not evaluated)."""
     if metrics is None:
-        return f'| {name} | not evaluated |' + ' |' * (len(HEADER[1].split('|')) - 4)
+        return f'| {name} | not evaluated |' + ' |' * (HEADER[1].count('---') - 2)
     miou = _cell(metrics, 'miou', '.1f', 100, 'seg')
     rule = metrics.get('protocol', {}).get('miou_rule')  # absent in files of older versions
     if metrics.get('miou') is not None and rule:
@@ -45,7 +45,9 @@ def row(name, metrics):
 def reference_rows(metrics):
     """The texture references' rows (data only: the other cells are empty), or [] without them."""
     refs = (metrics or {}).get('texture_references') or {}
-    return [f"| {REFERENCE_LABELS[k]} | | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | |"
+    def js(v):  # None: no pixel of any class away from a class boundary
+        return 'n/a' if v is None else f'{v:.3f}'
+    return [f"| {REFERENCE_LABELS[k]} | | | {js(v['texture_js'])} | {js(v['texture_js_riu2'])} | | | |"
             for k, v in refs.items()]
 
 

@@ -152,7 +152,7 @@ def noisy(rgb8, labels, rng, sigma=8.0):
     return np.rint(texture_free(rgb8, labels) + noise).clip(0, 255).astype(np.uint8)
 
 
-REFERENCES = ('texture_free', 'noise', 'blurred', 'real_vs_real')  # the order a sound metric ranks them
+REFERENCES = ('texture_free', 'noise', 'blurred', 'real_vs_real')  # a sound metric ranks the last two nearest
 
 
 def references(reals, labels, variant, seed=0):

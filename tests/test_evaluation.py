@@ -378,7 +378,8 @@ def test_evaluate_end_to_end_with_random_weights_prints_and_stores_the_protocol(
     assert out[0] == saved['protocol_line']
     assert out[0].startswith(f'protocol: segmenter small (seg.pth sha256 {sha256_prefix(seg_path)}); mIoU rule union')
     assert 'FID on 3 images resized bilinear to 299x299' in out[0] and 'not comparable to published FIDs' in out[0]
-    assert out[-1] == table.row('demo_exp', saved) and f"| {100 * saved['miou']:.1f} (union) |" in out[-1]
+    assert out[-5] == table.row('demo_exp', saved) and f"| {100 * saved['miou']:.1f} (union) |" in out[-5]
+    assert out[-4:] == table.reference_rows(saved)
 
 
 def test_sha256_prefix_is_the_files_digest(tmp_path):
@@ -457,9 +458,12 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     assert metrics['lbp_distance'] == pytest.approx(np.mean(diffs))
     # synthesized_lbp holds LBP(synthesized) here, so both distances agree
     assert metrics['lbp_map_distance'] == pytest.approx(metrics['lbp_distance'])
-    row = f"| demo_exp | n/a: weights missing | n/a: weights missing | {metrics['lbp_distance']:.4f} | " \
-          f"n/a: weights missing | n/a: weights missing |"
-    assert capsys.readouterr().out.splitlines()[-1] == row
+    flat = 'n/a: no pixel away from a class boundary'  # the label maps here are per-pixel noise
+    assert metrics['texture_js'] is None and metrics['notes']['texture'] == flat
+    row = f"| demo_exp | n/a: weights missing | n/a: weights missing | {flat} | {flat} | " \
+          f"{metrics['lbp_distance']:.4f} | n/a: weights missing | n/a: weights missing |"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-5] == row and out[-4].startswith('| reference: texture-free')  # the references follow the row
     assert metrics['protocol_line'] == 'protocol: no mIoU; no FID; LBP classic'
 
 
@@ -478,8 +482,9 @@ def test_table_module_prints_the_rows_evaluate_prints(tmp_path):
                              '--protocol'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [*table.HEADER, table.row('demo_exp', metrics),
-                                          '| never_run | not evaluated | | | | |', '',
-                                          f"demo_exp: {metrics['protocol_line']}"]
+                                          '| never_run | not evaluated | | | | | | |', *table.reference_rows(metrics),
+                                          '', f"demo_exp: {metrics['protocol_line']}"]
+    assert len(table.reference_rows(metrics)) == 4
     assert table.row('demo_exp', metrics).startswith('| demo_exp | skipped | skipped | ')
 
 

@@ -23,28 +23,73 @@ def test_unknown_row_is_a_one_line_error():
         experiment.parse_args(['--rows', 'spade,nope'])
 
 
+def test_a_run_is_worth_the_mean_of_its_last_evaluations():
+    log = [{k: float(i) for k in experiment.METRICS} for i in range(5)]
+    assert experiment.run_value(log, 3)['texture_js'] == 3.0 and experiment.run_value(log, 1)['miou'] == 4.0
+    log[-1]['fid_seg'] = None
+    assert experiment.run_value(log, 3)['fid_seg'] is None
+
+
+def test_power_matches_the_paired_t_test():
+    from scipy import stats
+    n, sd = 8, 0.02
+    delta = experiment.detectable(sd, n)
+    # the noncentral t: a true difference of `delta` is found 80 % of the time (up to the usual approximation)
+    power = 1 - stats.nct.cdf(stats.t.ppf(0.975, n - 1), n - 1, delta / (sd / np.sqrt(n)))
+    assert power == pytest.approx(0.8, abs=0.03)
+    assert experiment.seeds_needed(sd, delta) == n and experiment.seeds_needed(sd, delta * 2) < n
+
+
+def test_a_record_of_other_settings_is_refused_in_one_line(tmp_path):
+    path = str(tmp_path / 'r.json')
+    experiment.made_for(path, {'iters': 1000, 'ngf': 16}, 'checkpoints/x', 'remove it')
+    experiment.made_for(path, {'iters': 1000, 'ngf': 16}, 'checkpoints/x', 'remove it')  # the same: fine
+    with pytest.raises(experiment.UserError, match=r'^checkpoints/x was made with iters 1000 \(now 40\); remove it$'):
+        experiment.made_for(path, {'iters': 40, 'ngf': 16}, 'checkpoints/x', 'remove it')
+
+
 @pytest.mark.slow
-def test_experiment_runs_resumes_and_reports(tmp_path, capsys):
-    args = ['--iters', '2', '--eval_freq', '1', '--num_val', '2', '--seg_iters', '2', '--seeds', '0,1',
+def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_path, capsys):
+    base = ['--eval_freq', '1', '--num_val', '2', '--seg_iters', '2', '--seeds', '0,1', '--last', '2',
             '--rows', 'spade,no_image_fake', '--dataroot', str(tmp_path / 'data'),
             '--checkpoints_dir', str(tmp_path / 'ck'), '--out', str(tmp_path / 'out'), '--amp', 'none']
+    args = ['--iters', '3', '--jobs', '2', *base]
     experiment.main(args)
     assert capsys.readouterr().out.count('+ train.py') == 4
     table = (tmp_path / 'out' / 'table.md').read_text()
+    assert table.startswith('Fixed before the runs') and 'the mean of its last 2 evaluations' in table
     assert '| SPADE | 2 |' in table and '| ULBPGAN without LBP(I) in D_L | 2 |' in table
-    assert '| ULBPGAN without LBP(I) in D_L − SPADE | 2 |' in table and (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
+    assert '| reference: texture-free (segment mean colours) |' in table and '| reference: real val images' in table
+    assert (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
     results = json.loads((tmp_path / 'out' / 'results.json').read_text())
-    finals = [results['spade'][s]['final'] for s in ('0', '1')]
-    assert all(f['iteration'] == 2 and 0 <= f['miou'] <= 1 and f['fid_seg'] >= 0 for f in finals)
+    runs = results['runs']
+    assert all(runs['spade'][s]['final']['iteration'] == 3 for s in ('0', '1'))
+    for s in ('0', '1'):  # a run's value: the mean of its last 2 evaluations
+        log = experiment.eval_log(tmp_path / 'ck' / f'exp_demo_spade_s{s}')
+        assert runs['spade'][s]['value']['texture_js'] == pytest.approx(np.mean([r['texture_js'] for r in log[-2:]]))
+    assert set(results['references']['texture']) == {'texture_free', 'noise', 'blurred', 'real_vs_real'}
     # Paired differences: the table's mean difference is the mean of the per-seed differences.
-    diff = np.mean([results['no_image_fake'][s]['final']['lbp_distance'] - results['spade'][s]['final']['lbp_distance']
+    diff = np.mean([runs['no_image_fake'][s]['value']['texture_js'] - runs['spade'][s]['value']['texture_js']
                     for s in ('0', '1')])
-    assert f"{diff:.3f}" in table.split('difference, paired by seed')[1]
+    assert f"| {diff:.3f} ± " in table.split('difference, paired by seed')[1]
+    per_class = json.loads((tmp_path / 'ck' / 'exp_demo_spade_s0' / 'eval_per_class.json').read_text())
+    assert set(per_class) == {'1', '2', '3'} and per_class['3']['iou'] and per_class['3']['texture']
     # A second call redoes nothing; a run without its done marker resumes from its latest.pth.
-    os.remove(tmp_path / 'ck' / 'exp_spade_s1' / 'experiment_done.json')
+    os.remove(tmp_path / 'ck' / 'exp_demo_spade_s1' / 'experiment_done.json')
     experiment.main(args)
     out = capsys.readouterr().out
-    assert out.count('+ train.py') == 1 and '--name exp_spade_s1' in out and '--continue_train' in out
+    assert out.count('+ train.py') == 1 and '--name exp_demo_spade_s1' in out and '--continue_train' in out
     walls = json.loads((tmp_path / 'out' / 'wall_seconds.json').read_text())  # one entry per invocation
     assert len(walls) == 2 and all(v > 0 for v in walls.values())
     assert f"wall time {sum(walls.values()) / 60:.0f} min" in (tmp_path / 'out' / 'table.md').read_text()
+    # Other settings: the runs are refused (training) and not reported (the table).
+    with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0 was made with command .*; remove the folder'):
+        experiment.main(['--iters', '2', *base])
+    experiment.main(['--iters', '2', '--report_only', *base])
+    out = capsys.readouterr().out
+    assert out.count('not reported:') == 4 and 'no finished runs yet' in out
+    # A dataset or segmenter made for other arguments is refused.
+    with pytest.raises(experiment.UserError, match=r'data was made with num_val 2 \(now 3\)'):
+        experiment.main([*args, '--num_val', '3'])
+    with pytest.raises(experiment.UserError, match=r'experiment_segmenter_demo.pth was made with seg_iters 2 \(now 5\)'):
+        experiment.main([*args, '--seg_iters', '5'])

@@ -139,11 +139,12 @@ def test_eval_freq_logs_metrics_and_resume_drops_rows_it_retrains(dataroot, tmp_
     assert [int(r['iteration']) for r in rows] == [2, 4, 5]  # every 2, and at --max_iters
     for r in rows:
         assert 0 < float(r['lbp_distance']) < 1 and 0 <= float(r['lbp_map_distance']) < 1
+        assert 0 < float(r['texture_js']) <= 1 and 0 < float(r['texture_js_riu2']) <= 1
         assert 0 <= float(r['miou']) <= 1 and 0 <= float(r['accuracy']) <= 1
         assert float(r['fid_seg']) >= 0 and r['kid_seg'] != ''
     # a row logged after the checkpoint a run resumes from is dropped, then logged again
     with open(tmp_path / 'e' / 'eval_log.csv', 'a') as f:
-        f.write('6,2,0,0,0.5,0.5,0,0,0,0,0\n')
+        f.write('6,2,0,0,0.5,0.5,0.5,0.5,0,0,0,0,0\n')
     train.main(with_tensorboard(tiny(dataroot, tmp_path, 'e', '--max_iters', '6', '--continue_train', *args)))
     rows = eval_rows(tmp_path / 'e')
     assert [int(r['iteration']) for r in rows] == [2, 4, 5, 6] and float(rows[-1]['lbp_distance']) != 0.5
