@@ -19,7 +19,7 @@ real image, Gaussian σ 1.5), noise (texture_free plus Gaussian grey noise, σ 8
 real_vs_real (the even-numbered real images against the odd-numbered ones: each half has half the
 pixels, so this floor is a little above the sampling noise of a full set). A model lies between
 texture_free and real_vs_real; `position` says where (0 = texture-free, 1 = real).
-docs/EVALUATION.md has the measured values and why pixel-aligned LBP distances cannot do this.
+docs/METHOD.md ("Measuring texture") has the measured values and why pixel-aligned LBP distances cannot do this.
 """
 import numpy as np
 from scipy import ndimage

