@@ -449,6 +449,22 @@ def picture_grid(args, runs, path, count=4):
     return True
 
 
+def texture_regime(runs, refs):
+    """When each row's texture appears: the first evaluation whose texture JS (mean over seeds) is at most half
+    the texture-free reference's (the pilot's criterion for --iters)."""
+    half = span(refs)[0] / 2
+    lines = []
+    for row, by_seed in runs.items():
+        logs = [r['log'] for r in by_seed.values()]
+        length = min(len(log) for log in logs)
+        mean = [(logs[0][i]['iteration'], np.mean([log[i]['texture_js'] for log in logs])) for i in range(length)]
+        first = next((int(it) for it, v in mean if v <= half), None)
+        lines.append(f"- {ROWS[row][0]}: texture JS at most half the texture-free {2 * half:.3f} "
+                     + (f"from iteration {first}" if first else "at no evaluation")
+                     + f"; by iteration: {', '.join(f'{int(it)}: {v:.3f}' for it, v in mean)}")
+    return '\n'.join(lines)
+
+
 def log_wall(args, started):
     """Record this invocation's wall time so far (up to its last finished run), keyed by its start:
     the report adds up the invocations of a stopped and continued experiment."""
@@ -479,7 +495,7 @@ def report(args, seg_weights):
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
             f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}.\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
-            f"{table}\n\n{diffs}\n\n{power}\n"
+            f"{table}\n\n{diffs}\n\n{power}\n\n{texture_regime(runs, refs)}\n"
             + (f"\nScored at the end on the whole {DATASETS[args.dataset]['final']} split (test.py + evaluate.py, small "
                f"segmenter):\n\n{final}\n" if final else '')
             + ("\ntest_grid.png: label, SPADE, ULBPGAN, real photo (test split, lowest common seed).\n" if grid else ''))
