@@ -28,7 +28,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from util.errors import UserError, exit_on_user_error  # noqa: E402
-from util.machine import cpu_has_bf16, summary  # noqa: E402
+from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
 
 ROWS = {  # name -> (label, train.py options)
     'spade': ('SPADE', ['--netG', 'spade']),
@@ -97,7 +97,7 @@ def segmenter(args):
 
 def precision(args):
     bf16 = args.amp == 'bf16' or (args.amp == 'auto' and cpu_has_bf16())
-    return ['--amp', 'bf16', '--channels_last'] if bf16 else ['--amp', 'none']
+    return list(FAST_OPTIONS) if bf16 else ['--amp', 'none']
 
 
 def train(args, row, seed, seg_weights):
