@@ -31,13 +31,12 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-import torch
 from PIL import Image
 
 import data
 from data import label_maps
-from models.synthesizer import Synthesizer
-from options.base_options import parse_gpu_ids
+from inference import Synthesizer
+from util import machine
 from util.errors import UserError, exit_on_user_error
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'web', 'serve.html')
@@ -54,9 +53,9 @@ class BadRequest(Exception):
 
 def val_label_files(synth):
     """The val label files of the dataset the checkpoint was trained on (opt.json's dataroot), if there."""
-    trained, opt = synth.trained, synth.opt
-    mode = trained.get('dataset_mode', opt.dataset_mode)
-    where = data.location(mode, trained)
+    opt = synth.opt
+    mode = opt.dataset_mode
+    where = data.location(mode, synth.run.fixed())
     root = where.get('root') or where.get('label_dir')
     if not root or not os.path.isdir(root) or not os.listdir(root):  # (the demo would generate its data)
         return []
@@ -97,13 +96,13 @@ class App:
         except (ValueError, IndexError):
             raise BadRequest(404, f"no val label map #{query.get('i', [''])[0]} ({len(self.val_files)} there)") from None
         label = label_maps.read_label_map(path, self.synth.opt)
-        ids, before = label_maps.fit(label.ids, self.synth.opt)
+        ids, before = self.synth.fit(label.ids, path)
         return self.ids_json(ids, resized_note(before, self.synth.size))
 
     def labels(self, body, query):
         fmt = query_value(query, 'format', 'auto', ('auto', 'ids', 'colors', 'model'))
         label = self.read_png(body, fmt)
-        ids, before = label_maps.fit(label.ids, self.synth.opt)
+        ids, before = self.synth.fit(label.ids, 'the uploaded label map')
         return self.ids_json(ids, resized_note(before, self.synth.size))
 
     def read_png(self, body, fmt, name='the uploaded label map'):
@@ -312,9 +311,8 @@ def parse(args=None):
 
 def main(args=None):
     a = parse(args)
-    ids = parse_gpu_ids(a.gpu_ids)
-    device = f'cuda:{ids[0]}' if ids and torch.cuda.is_available() else 'cpu'
-    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=device, which_epoch=a.which_epoch)
+    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=machine.device_for(a.gpu_ids),
+                        which_epoch=a.which_epoch)
     app = App(synth, a.name, int(a.max_upload_mb * 2 ** 20))
     try:
         server = make_server(app, a.host, a.port)

@@ -90,13 +90,13 @@ def test_removed_options_are_argparse_errors(capsys):
 
 def test_parsing_reads_no_file_and_probes_no_machine(monkeypatch, capsys):
     import options.base_options as base
-    import util.checkpoint as ckpt
+    import models.checkpoint as ckpt
     from util import machine
 
     def probed(*args):
         raise AssertionError('parse asked the machine or the file system')
     for module, name in ((machine, 'cpu_has_bf16'), (machine, 'device'), (base, 'hub_checkpoint_path'),
-                         (base, 'saved_options'), (ckpt, 'stored_options'), (ckpt, 'read')):
+                         (base, 'TrainedRun'), (ckpt, 'read_opt_json'), (ckpt.durable, 'read')):
         monkeypatch.setattr(module, name, probed)
     for options in (TrainOptions(), TestOptions()):  # the demo: its bf16 and VGG defaults wait for resolve
         opt = options.parse(['--name', 'x', '--checkpoints_dir', NO_CHECKPOINTS, '--load_from_opt_file'])

@@ -24,7 +24,7 @@ from PIL import Image
 
 import serve
 from data import palettes
-from models.synthesizer import Synthesizer
+from inference import Synthesizer
 from synth_helpers import one_thread, small_label, tiny_checkpoint  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures('one_thread')

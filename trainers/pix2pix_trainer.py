@@ -19,7 +19,6 @@ class Pix2PixTrainer:
     def __init__(self, opt, model):
         self.opt = opt
         self.model = model
-        self.autocast()  # a bad --amp fails here, before any data is read
         self.scaler = torch.amp.GradScaler(opt.device.type, enabled=opt.amp == 'fp16')
         self.lr = opt.lr
         lr_g, lr_d, betas = self.rates(opt.lr)
