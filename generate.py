@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from data import label_maps
+from data.base_dataset import sample_key
 from inference import Synthesizer, style_seed
 from util import machine
 from util.allocator import keep_freed_memory
@@ -48,7 +49,7 @@ def parse(args=None):
 
 def output_stems(paths):
     """Output names: each file's sample name, with its folder prefixed where two would clash."""
-    stems = [label_maps.sample_key(p) for p in paths]
+    stems = [sample_key(p) for p in paths]
     if len(set(stems)) == len(stems):
         return stems
     common = os.path.commonpath([os.path.abspath(p) for p in paths])

@@ -35,6 +35,7 @@ from PIL import Image
 
 import data
 from data import label_maps
+from data.base_dataset import sample_key
 from inference import Synthesizer
 from util import machine
 from util.errors import UserError, exit_on_user_error
@@ -80,7 +81,7 @@ class App:
         return {'name': self.name, 'width': s.size[0], 'height': s.size[1], 'label_nc': opt.label_nc,
                 'dontcare': opt.label_nc if opt.contain_dontcare_label else None, 'use_vae': s.use_vae,
                 'has_lbp': s.has_lbp, 'classes': classes, 'default_class': classes[0]['id'],
-                'val': [label_maps.sample_key(p) for p in self.val_files], 'max_upload': self.max_upload}
+                'val': [sample_key(p) for p in self.val_files], 'max_upload': self.max_upload}
 
     def ids_json(self, ids, note=None):
         h, w = ids.shape

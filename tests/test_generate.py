@@ -13,6 +13,7 @@ import test as test_py  # the project's test.py (python -m pytest puts the repos
 import train
 from data import label_maps, palettes
 from data.ade20k_dataset import Ade20kDataset
+from data.base_dataset import sample_key
 from inference import Synthesizer
 from synth_helpers import one_thread, small_label, tiny_args, tiny_checkpoint, val_labels  # noqa: F401 (fixtures)
 from util.errors import UserError, exit_on_user_error
@@ -180,7 +181,7 @@ def test_generate_writes_image_and_lbp_per_label_map(tiny_checkpoint, tmp_path, 
     status, log, _ = run(base + ['--labels', os.path.join(dataroot, 'gtFine', 'val'), '--out', str(out), '--seed', '4',
                               '--instances', os.path.join(dataroot, 'gtFine', 'val'), '--batchSize', '2'], capsys)
     assert status == 0, log
-    stems = sorted(label_maps.sample_key(p) for p in val_labels(dataroot))
+    stems = sorted(sample_key(p) for p in val_labels(dataroot))
     assert sorted(os.listdir(out)) == sorted([f'{s}_image.png' for s in stems] + [f'{s}_lbp.png' for s in stems])
     assert Image.open(out / f'{stems[0]}_image.png').size == (64, 32)
     assert Image.open(out / f'{stems[0]}_lbp.png').mode == 'L'
