@@ -27,16 +27,11 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from scripts import ablation  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
 
-ROWS = {  # name -> (label, train.py options)
-    'spade': ('SPADE', ['--netG', 'spade']),
-    'lbp_generator': ('+ LBP generator', ['--netG', 'ulbp', '--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D']),
-    'mfade': ('+ MFADE', ['--netG', 'ulbp', '--no_lbp_D']),
-    'ulbpgan': ('ULBPGAN (+ D_L)', ['--netG', 'ulbp']),
-    'no_image_fake': ('ULBPGAN without LBP(I) in D_L', ['--netG', 'ulbp', '--no_lbp_image_fake']),
-}
+ROWS = {k: ablation.ROWS[k] for k in ablation.DEMO_ROWS}  # name -> (label, train.py options)
 METRICS = {  # column -> (label, higher is better)
     'miou': ('mIoU', True), 'accuracy': ('acc', True), 'lbp_distance': ('LBP dist', False),
     'fid_seg': ('FID (seg. features)', False), 'kid_seg': ('KID (seg. features)', False),
