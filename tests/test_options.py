@@ -8,6 +8,7 @@ from conftest import NO_CHECKPOINTS, resolved, tiny_opt, train_opt
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
+from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.errors import UserError
 
 
@@ -77,6 +78,17 @@ def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, cap
     monkeypatch.setattr(machine, 'cpu_has_bf16', lambda: False)
     opt = resolved(TrainOptions(), args)
     assert (opt.amp, opt.channels_last) == ('none', False)
+
+
+def test_adam_betas_are_spades_for_each_schedule_and_given_ones_are_used():
+    def betas(*args):
+        opt = tiny_opt('--netG', 'spade', *args)
+        trainer = Pix2PixTrainer(opt, Pix2PixModel(opt))
+        return [group['betas'] for o in (trainer.optimizer_G, trainer.optimizer_D) for group in o.param_groups]
+    assert betas() == [(0.0, 0.9)] * 2
+    assert betas('--beta1', '0.5', '--beta2', '0.99') == [(0.5, 0.99)] * 2  # under TTUR too
+    assert betas('--no_TTUR') == [(0.5, 0.999)] * 2
+    assert betas('--no_TTUR', '--beta1', '0.1') == [(0.1, 0.999)] * 2
 
 
 def test_removed_options_are_argparse_errors(capsys):
