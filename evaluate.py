@@ -7,11 +7,11 @@
         [--no_fid] [--no_seg] [--allow_missing] [--gpu_ids -1] [--batchSize 8]
 
 What the run fixed (checkpoints/<name>: its checkpoint and opt.json, models/checkpoint.py) gives the
-defaults of --dataset_mode, --dataroot, --lbp_variant and the label count; what is given here wins. Reads
-results/<name>/<phase>_<epoch>/images/, writes metrics.json next to it, and prints the protocol
-line and a markdown table row. The metrics and their protocol: evaluation/ (README "Testing and
-evaluation"). Every weight file is looked for before any scoring, and the missing ones are named
-together in one error; with --allow_missing their metrics are reported as n/a.
+defaults of --dataset_mode, --dataroot, --lbp_variant and the label count; what is given here wins.
+Reads results/<name>/<phase>_<epoch>/images/, writes metrics.json next to it, and prints the protocol
+line and a markdown table row. The metrics and their protocol: evaluation/ (docs/EVALUATION.md).
+Every weight file is looked for before any scoring, and the missing ones are named together in one
+error; with --allow_missing their metrics are reported as n/a.
 """
 import argparse
 import os

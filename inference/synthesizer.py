@@ -144,7 +144,8 @@ class Synthesizer:
             bad = ~label_maps.valid(ids, self.opt)
             if bad.any():
                 values = ', '.join(str(v) for v in np.unique(ids[bad])[:5])
-                raise UserError(f"{what}: id(s) {values} are no class of this model ({label_maps.model_ids_text(self.opt)})")
+                raise UserError(f"{what}: id(s) {values} are no class of this model "
+                                f"({label_maps.model_ids_text(self.opt)})")
         fitted, before = label_maps.fit(ids, self.opt)
         if before and check and not self.resized_once:
             print(f"resizing label maps to the model's {self.size[0]}x{self.size[1]} with nearest neighbour "

@@ -190,8 +190,8 @@ def known(parser, values):
 def decide_for_machine(opt):
     """The device (util/machine.py picks it from --gpu_ids) and the defaults left to the machine:
     the demo's --amp auto and --channels_last (bf16 + channels_last on a CPU with bf16 units: it
-    learns as fp32 does, README's demo table, in 0.6 of the time) and its VGG loss (only when the
-    weights are at hand, the demo being offline). -> opt"""
+    learns as fp32 does, docs/EXPERIMENTS.md's earlier demo tables, in 0.6 of the time) and its VGG
+    loss (only when the weights are at hand, the demo being offline). -> opt"""
     opt.device = machine.device(opt.gpu_ids)
     native_bf16 = opt.device.type == 'cpu' and machine.native_bf16(opt.device)  # (auto is the CPU demo's)
     if opt.amp == 'auto':

@@ -34,7 +34,8 @@ class TrainOptions(BaseOptions):
                             help='epochs of linear decay after --niter: the rate falls by lr/niter_decay an epoch, '
                                  'so the last epoch trains at lr/niter_decay (never at 0)')
         parser.add_argument('--lr', type=float, default=0.0002)
-        parser.add_argument('--no_TTUR', action='store_true', help='same lr for G and D (default, TTUR: G lr/2, D lr*2)')
+        parser.add_argument('--no_TTUR', action='store_true',
+                            help='same lr for G and D (default, TTUR: G lr/2, D lr*2)')
         # Adam's betas, with SPADE's defaults for each schedule; given values are used under both.
         ttur = not parser.peek().no_TTUR
         parser.add_argument('--beta1', type=float, default=0.0 if ttur else 0.5, help="Adam's beta1")

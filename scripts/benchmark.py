@@ -108,7 +108,8 @@ def fast_path(args, probe_iters=2):
     quicker of those iterations counts: the first one also warms up)."""
     device = torch.device(args.device)
     if machine.native_bf16(device):
-        return {'options': list(machine.FAST_OPTIONS), 'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',
+        return {'options': list(machine.FAST_OPTIONS),
+                'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',
                 'probe_seconds': None}
     netG = args.models[0]
     probe = {}

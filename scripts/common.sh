@@ -9,7 +9,7 @@
 #   FID_WEIGHTS   pt_inception-2015-12-05-6726825d.pth (default: the torch hub cache)
 #   SEG_WEIGHTS   the dataset's segmenter weights (default: the torch hub cache)
 #   SEG_SIZE      native (default: segment at the synthesized size) or original (upsampled to the dataset's
-#                 label files, e.g. 1024x2048 for Cityscapes); see README "Testing and evaluation"
+#                 label files, e.g. 1024x2048 for Cityscapes); see docs/EVALUATION.md
 #   DOWNLOAD=1    skip the weight checks and let train.py / evaluate.py download missing files
 #   NTHREADS      data-loader workers per process (default 4)
 #   PYTHON        interpreter (default python)
@@ -108,7 +108,7 @@ set_weight_args() {
 # The ablation rows (scripts/ablation.py, shared with scripts/experiment.py); the key is the experiment
 # name's suffix. ablation_args ROW: its train.py options (test.py takes them from the checkpoint).
 ablation_rows() {
-    "$PYTHON" "$REPO_ROOT/scripts/ablation.py" || die "cannot list the ablation rows: '$PYTHON scripts/ablation.py' failed"
+    "$PYTHON" "$REPO_ROOT/scripts/ablation.py" || die "'$PYTHON scripts/ablation.py' failed: cannot list the ablation rows"
 }
 ablation_args() {
     "$PYTHON" "$REPO_ROOT/scripts/ablation.py" "$1" || die "unknown ablation row '$1'"

@@ -419,7 +419,8 @@ def test_evaluate_dataset_mode_errors(tmp_path):
         run_evaluate(tmp_path, '--no_fid', '--no_seg')
     write_opt_json(tmp_path, dataset_mode='demo')
     # the one rule of every tool: a value given wins over what the run fixed (test.py may test on other data)
-    assert run_evaluate(tmp_path, '--dataset_mode', 'cityscapes', '--no_fid', '--no_seg')['dataset_mode'] == 'cityscapes'
+    given = run_evaluate(tmp_path, '--dataset_mode', 'cityscapes', '--no_fid', '--no_seg')
+    assert given['dataset_mode'] == 'cityscapes'
     assert run_evaluate(tmp_path, '--no_fid', '--no_seg')['dataset_mode'] == 'demo'
     with pytest.raises(UserError, match='--seg_size original .* pass --dataroot'):
         run_evaluate(tmp_path, '--seg_size', 'original', '--no_fid')

@@ -132,7 +132,8 @@ def test_ablation_commands_parse(dataset, tmp_path):
                 assert opt.netG == 'spade'
             else:
                 assert opt.netG == 'ulbp' and opt.no_lbp_D == (not opt.name.endswith(('_ulbpgan', '_lbpconv')))
-                assert opt.norm_G.startswith('spectralspade' if opt.name.endswith('_lbp_generator') else 'spectralmfade')
+                spade_norm = opt.name.endswith('_lbp_generator')
+                assert opt.norm_G.startswith('spectralspade' if spade_norm else 'spectralmfade')
                 assert (opt.nhidden_lbp == 0) == opt.name.endswith('_lbpconv')
         elif script == 'test.py':
             TestOptions().parse(args)
