@@ -6,12 +6,12 @@
         [--dataroot DIR] [--lbp_variant classic|skimage] [--fid_weights P] [--seg_weights P]
         [--no_fid] [--no_seg] [--allow_missing] [--gpu_ids -1] [--batchSize 8]
 
-The training options in checkpoints/<name>/opt.json (train.py writes it) give the defaults of
---dataset_mode, --dataroot, --lbp_variant and the label count; what is given here wins. Reads
-results/<name>/<phase>_<epoch>/images/, writes metrics.json next to it, and prints the protocol
-line and a markdown table row. The metrics and their protocol: evaluation/ (README "Testing and
-evaluation"). Every weight file is looked for before any scoring, and the missing ones are named
-together in one error; with --allow_missing their metrics are reported as n/a.
+What the run fixed (checkpoints/<name>: its checkpoint and opt.json, models/checkpoint.py) gives the
+defaults of --dataset_mode, --dataroot, --lbp_variant and the label count; what is given here wins.
+Reads results/<name>/<phase>_<epoch>/images/, writes metrics.json next to it, and prints the protocol
+line and a markdown table row. The metrics and their protocol: evaluation/ (docs/EVALUATION.md).
+Every weight file is looked for before any scoring, and the missing ones are named together in one
+error; with --allow_missing their metrics are reported as n/a.
 """
 import argparse
 import os
@@ -21,7 +21,7 @@ from evaluation.run import evaluate
 from evaluation.segmentation import DEFAULT_MIOU_RULE, MIOU_RULES
 from evaluation.segmenters import DEFAULT_FOR_DATASET, NAMES
 from evaluation.table import HEADER, reference_rows, row
-from options.base_options import saved_options
+from models.checkpoint import TrainedRun
 from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
 
@@ -61,12 +61,21 @@ def parse_args(argv=None):
 
 
 def with_saved_defaults(opt):
-    opt.opt_file, saved = saved_options(os.path.join(opt.checkpoints_dir, opt.name))
-    opt.saved = saved
-    opt.dataset_mode = dataset_mode(opt, saved)
-    opt.dataroot = opt.dataroot or saved.get('dataroot')
-    opt.lbp_variant = opt.lbp_variant or saved.get('lbp_variant') or 'classic'
-    opt.label_nc = saved.get('label_nc')
+    """What the run fixed (models/checkpoint.py) as the defaults; a value given here wins."""
+    run = TrainedRun(os.path.join(opt.checkpoints_dir, opt.name), opt.which_epoch)
+    fixed = run.fixed()
+    opt.opt_file, opt.saved = run.opt_file, {**run.trained, **fixed}
+    opt.dataset_mode = opt.dataset_mode or fixed.get('dataset_mode')
+    if opt.dataset_mode is None:
+        raise UserError(f"--dataset_mode not given and {os.path.join(run.folder, 'opt.json')} not found (nor a "
+                        f"checkpoint naming it); pass --dataset_mode ({'|'.join(data.MODES)}) or the "
+                        f"--checkpoints_dir the model was trained in")
+    if opt.dataset_mode not in data.MODES:
+        raise UserError(f"{run.opt_file or run.path}: dataset_mode {opt.dataset_mode} unknown; pass --dataset_mode "
+                        f"({'|'.join(data.MODES)})")
+    opt.dataroot = opt.dataroot or fixed.get('dataroot')
+    opt.lbp_variant = opt.lbp_variant or fixed.get('lbp_variant') or 'classic'
+    opt.label_nc = fixed.get('label_nc')
     opt.segmenter = opt.segmenter or DEFAULT_FOR_DATASET[opt.dataset_mode]
     opt.miou_rule = opt.miou_rule or DEFAULT_MIOU_RULE[opt.dataset_mode]
     if opt.seg_weights is None:
@@ -77,21 +86,6 @@ def with_saved_defaults(opt):
         raise UserError(f"--seg_size original reads the dataset's label files, but no --dataroot is given "
                         f"and {opt.opt_file or 'no opt.json'} has none; pass --dataroot")
     return opt
-
-
-def dataset_mode(opt, saved):
-    """--dataset_mode, else opt.json's; a conflict between the two is an error."""
-    mode = saved.get('dataset_mode')
-    if opt.dataset_mode is None and mode is None:
-        where = os.path.join(opt.checkpoints_dir, opt.name, 'opt.json')
-        raise UserError(f"--dataset_mode not given and {where} not found; pass --dataset_mode "
-                        f"({'|'.join(data.MODES)}) or the --checkpoints_dir the model was trained in")
-    if opt.dataset_mode is not None and mode not in (None, opt.dataset_mode):
-        raise UserError(f"--dataset_mode {opt.dataset_mode}, but {opt.opt_file} says the model was trained "
-                        f"with --dataset_mode {mode}; drop --dataset_mode")
-    if (opt.dataset_mode or mode) not in data.MODES:
-        raise UserError(f"{opt.opt_file}: dataset_mode {mode} unknown; pass --dataset_mode ({'|'.join(data.MODES)})")
-    return opt.dataset_mode or mode
 
 
 def main(argv=None):

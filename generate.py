@@ -7,9 +7,9 @@
 Each PATH is a label PNG or a folder of them (searched recursively; in a Cityscapes gtFine folder
 only the *_gtFine_labelIds.png files). A label PNG holds class ids as the model's dataset stores
 them, or the dataset's colours (data/palettes.py): detected, or --label_format ids|colors.
-Everything about the model comes from checkpoints/<name>/<which_epoch>.pth. Writes
+Everything about the model is what checkpoints/<name> fixed (its <which_epoch>.pth and opt.json). Writes
 <out>/<stem>_image.png and, when the model has G_L, <stem>_lbp.png (default out:
-results/<name>/generated/). The Python API is models/synthesizer.py's Synthesizer.
+results/<name>/generated/). The Python API is inference/synthesizer.py's Synthesizer.
 """
 import argparse
 import os
@@ -17,11 +17,11 @@ import sys
 import time
 
 import numpy as np
-import torch
 
 from data import label_maps
-from models.synthesizer import Synthesizer, style_seed
-from options.base_options import parse_gpu_ids
+from data.base_dataset import sample_key
+from inference import Synthesizer, style_seed
+from util import machine
 from util.allocator import keep_freed_memory
 from util.errors import UserError, exit_on_user_error, not_a_file
 from util.images import save_png
@@ -47,14 +47,9 @@ def parse(args=None):
     return p.parse_args(args)
 
 
-def device_of(gpu_ids):
-    ids = parse_gpu_ids(gpu_ids)
-    return f'cuda:{ids[0]}' if ids and torch.cuda.is_available() else 'cpu'
-
-
 def output_stems(paths):
     """Output names: each file's sample name, with its folder prefixed where two would clash."""
-    stems = [label_maps.sample_key(p) for p in paths]
+    stems = [sample_key(p) for p in paths]
     if len(set(stems)) == len(stems):
         return stems
     common = os.path.commonpath([os.path.abspath(p) for p in paths])
@@ -65,8 +60,8 @@ def main(args=None):
     a = parse(args)
     if a.batchSize < 1:
         raise UserError(f"--batchSize {a.batchSize}: must be at least 1")
-    device = device_of(a.gpu_ids)
-    keep_freed_memory(torch.device(device))
+    device = machine.device_for(a.gpu_ids)
+    keep_freed_memory(device)
     if a.style and a.seed is not None:
         print("--seed is not used with --style: the style is the photo's")
     synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=device, dtype=a.amp,
@@ -86,22 +81,18 @@ def main(args=None):
     os.makedirs(out, exist_ok=True)
     w, h = synth.size
     print(f"{a.name}: {len(paths)} label maps -> {out} ({w}x{h}, {'with' if synth.has_lbp else 'no'} LBP map)")
-    start, resized = time.time(), []
+    start, resized = time.time(), 0
     stems = output_stems(paths)
     for first in range(0, len(paths), a.batchSize):
         part = list(range(first, min(first + a.batchSize, len(paths))))
         ids, inst = [], []
         for i in part:
-            label = label_maps.read_label_map(paths[i], synth.opt, a.label_format)
-            fitted, before = label_maps.fit(label.ids, synth.opt)
-            if before:
-                if not resized:
-                    print(f"resizing label maps to the model's {w}x{h} with nearest neighbour "
-                          f"({paths[i]} is {before[0]}x{before[1]})")
-                resized.append(paths[i])
+            fitted, before = synth.fit(label_maps.read_label_map(paths[i], synth.opt, a.label_format).ids, paths[i])
+            resized += before is not None
             ids.append(fitted)
             if paths[i] in instances:
-                inst.append(label_maps.fit(label_maps.read_instance_map(instances[paths[i]]), synth.opt)[0])
+                inst.append(synth.fit(label_maps.read_instance_map(instances[paths[i]]), instances[paths[i]],
+                                      check=False)[0])
         # the seeds the whole run would give these images: the same file gets the same style whatever --batchSize
         seeds = None if a.seed is None else [style_seed(a.seed, i) for i in part]
         result = synth(np.stack(ids), np.stack(inst) if inst else None, style=a.style, seed=seeds)
@@ -109,7 +100,7 @@ def main(args=None):
             save_png(result.image[k], os.path.join(out, f'{stems[i]}_image.png'))
             if result.lbp is not None:
                 save_png(result.lbp[k], os.path.join(out, f'{stems[i]}_lbp.png'))
-    note = f" ({len(resized)} resized)" if resized else ''
+    note = f" ({resized} resized)" if resized else ''
     print(f"{len(paths)} images{note} in {time.time() - start:.1f} s: {out}")
 
 

@@ -4,10 +4,12 @@ Open http://127.0.0.1:8000/, paint a label map with the model's classes (or star
 map of the dataset it was trained on, or upload a label PNG), press "synthesize": the image and its
 LBP map appear side by side. The server is the Python standard library's http.server (no extra
 dependency, nothing fetched: it works offline) and the page is one file, web/serve.html, with its
-scripts and styles inline. It listens on 127.0.0.1 unless --host says otherwise; one synthesis runs
-at a time (the Synthesizer's lock).
+scripts and styles inline. It listens on 127.0.0.1 unless --host says otherwise, and answers only
+requests addressed to it (Host 127.0.0.1, localhost, [::1] or --host's; any with --host 0.0.0.0),
+so that no web page can read it through DNS rebinding; one synthesis runs at a time (the
+Synthesizer's lock).
 
-HTTP API (what the page uses; errors are JSON {"error": "..."} with a 4xx status):
+HTTP API (what the page uses; errors are JSON {"error": "..."} with a 4xx status, 403 for another Host):
   GET  /                  the page
   GET  /api/info          {name, width, height, label_nc, dontcare, use_vae, has_lbp, classes: [{id, name,
                            color}], default_class, val: [names], max_upload}
@@ -31,13 +33,13 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-import torch
 from PIL import Image
 
 import data
 from data import label_maps
-from models.synthesizer import Synthesizer
-from options.base_options import parse_gpu_ids
+from data.base_dataset import sample_key
+from inference import Synthesizer
+from util import machine
 from util.errors import UserError, exit_on_user_error
 
 PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'web', 'serve.html')
@@ -54,9 +56,9 @@ class BadRequest(Exception):
 
 def val_label_files(synth):
     """The val label files of the dataset the checkpoint was trained on (opt.json's dataroot), if there."""
-    trained, opt = synth.trained, synth.opt
-    mode = trained.get('dataset_mode', opt.dataset_mode)
-    where = data.location(mode, trained)
+    opt = synth.opt
+    mode = opt.dataset_mode
+    where = data.location(mode, synth.run.fixed())
     root = where.get('root') or where.get('label_dir')
     if not root or not os.path.isdir(root) or not os.listdir(root):  # (the demo would generate its data)
         return []
@@ -81,7 +83,7 @@ class App:
         return {'name': self.name, 'width': s.size[0], 'height': s.size[1], 'label_nc': opt.label_nc,
                 'dontcare': opt.label_nc if opt.contain_dontcare_label else None, 'use_vae': s.use_vae,
                 'has_lbp': s.has_lbp, 'classes': classes, 'default_class': classes[0]['id'],
-                'val': [label_maps.sample_key(p) for p in self.val_files], 'max_upload': self.max_upload}
+                'val': [sample_key(p) for p in self.val_files], 'max_upload': self.max_upload}
 
     def ids_json(self, ids, note=None):
         h, w = ids.shape
@@ -97,13 +99,13 @@ class App:
         except (ValueError, IndexError):
             raise BadRequest(404, f"no val label map #{query.get('i', [''])[0]} ({len(self.val_files)} there)") from None
         label = label_maps.read_label_map(path, self.synth.opt)
-        ids, before = label_maps.fit(label.ids, self.synth.opt)
+        ids, before = self.synth.fit(label.ids, path)
         return self.ids_json(ids, resized_note(before, self.synth.size))
 
     def labels(self, body, query):
         fmt = query_value(query, 'format', 'auto', ('auto', 'ids', 'colors', 'model'))
         label = self.read_png(body, fmt)
-        ids, before = label_maps.fit(label.ids, self.synth.opt)
+        ids, before = self.synth.fit(label.ids, 'the uploaded label map')
         return self.ids_json(ids, resized_note(before, self.synth.size))
 
     def read_png(self, body, fmt, name='the uploaded label map'):
@@ -205,6 +207,7 @@ class Handler(BaseHTTPRequestHandler):
         """Every answer goes through here: a BadRequest or UserError is a 4xx with its message, anything
         else a 500 with one line (the traceback goes to the server's stderr, never to the client)."""
         try:
+            self.check_host()
             method(urlparse(self.path))
         except BadRequest as e:
             self.send_json({'error': e.message}, e.status)
@@ -215,6 +218,16 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as e:
             traceback.print_exc()
             self.send_json({'error': f"internal error: {type(e).__name__}: {e}"}, 500)
+
+    def check_host(self):
+        """Answer only requests addressed to this server: a web page the user visits could otherwise read
+        it through DNS rebinding (its own name resolving to 127.0.0.1), as Jupyter guards against."""
+        allowed = self.server.allowed_hosts
+        host = host_name(self.headers.get('Host', ''))
+        if allowed is not None and host not in allowed:
+            self.close_connection = True
+            raise BadRequest(403, f"Host {host or '(none)'}: this server answers requests addressed to "
+                                  f"{', '.join(sorted(allowed))} only")
 
     def get(self, url):
         app = self.server.app
@@ -289,11 +302,31 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+LOOPBACK = ('127.0.0.1', 'localhost', '[::1]')
+ALL_INTERFACES = ('', '0.0.0.0', '::')
+
+
+def host_name(header):
+    """A Host header's host, without the port, lower case ('[::1]:8000' -> '[::1]')."""
+    header = header.strip().lower()
+    if header.startswith('['):
+        return header[:header.find(']') + 1]
+    return header.split(':')[0]
+
+
+def allowed_hosts(host):
+    """The Host names a server listening on `host` answers: the loopback names and --host's; None (any)
+    when it listens on every interface, where the names it is reached by are not known."""
+    if host in ALL_INTERFACES:
+        return None
+    return set(LOOPBACK) | {f'[{host}]' if ':' in host else host.lower()}
+
+
 def make_server(app, host='127.0.0.1', port=8000, quiet=False):
     """A ThreadingHTTPServer for `app` (not yet serving): port 0 picks a free one (server.server_port)."""
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    server.app, server.quiet = app, quiet
+    server.app, server.quiet, server.allowed_hosts = app, quiet, allowed_hosts(host)
     return server
 
 
@@ -304,7 +337,9 @@ def parse(args=None):
     p.add_argument('--checkpoints_dir', default='./checkpoints')
     p.add_argument('--which_epoch', default='latest')
     p.add_argument('--gpu_ids', default='0', help="'-1' for the CPU; CUDA is used when there otherwise")
-    p.add_argument('--host', default='127.0.0.1', help='address to listen on (127.0.0.1: this machine only)')
+    p.add_argument('--host', default='127.0.0.1',
+                   help='address to listen on (127.0.0.1: this machine only); requests must be addressed to it, '
+                        '127.0.0.1, localhost or [::1] (0.0.0.0: any address)')
     p.add_argument('--port', type=int, default=8000, help='0 picks a free port')
     p.add_argument('--max_upload_mb', type=float, default=MAX_UPLOAD / 2 ** 20, help='largest request body')
     return p.parse_args(args)
@@ -312,9 +347,8 @@ def parse(args=None):
 
 def main(args=None):
     a = parse(args)
-    ids = parse_gpu_ids(a.gpu_ids)
-    device = f'cuda:{ids[0]}' if ids and torch.cuda.is_available() else 'cpu'
-    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=device, which_epoch=a.which_epoch)
+    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=machine.device_for(a.gpu_ids),
+                        which_epoch=a.which_epoch)
     app = App(synth, a.name, int(a.max_upload_mb * 2 ** 20))
     try:
         server = make_server(app, a.host, a.port)

@@ -1,7 +1,7 @@
 """Synthesize the val split with a trained model: `python test.py [--name N --which_epoch E]`.
 
-The checkpoint supplies the options it was trained with (architecture, label classes, crop
-size, dataset mode); the command line gives the data (--dataroot ...) and the run.
+The run supplies what it fixed (architecture, label classes, crop size, dataset mode, and opt.json's
+dataroot); the command line gives the run (--which_epoch, --phase ...) and wins where it says more.
 
 Writes results/<name>/<phase>_<epoch>/index.html and images/<kind>/<stem>.png for kind in
 input_label (colourised), synthesized_image, synthesized_lbp, real_image, real_lbp and
@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 import data
 import util.amp as amp
-import util.checkpoint as ckpt
+from data import palettes
 from models import prepare
+from models.checkpoint import load_networks
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
@@ -38,13 +39,14 @@ def save_sample(web_dir, stem, pictures, label_ids):
 
 def main(args=None):
     options = TestOptions()
-    opt = options.resolve(options.parse(args))  # the checkpoint's options are the defaults
+    opt = options.resolve(options.parse(args))  # what the run fixed are the defaults
     keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
-    model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
+    model = load_networks(Pix2PixModel(opt).to(opt.device), options.run, opt)
     prepare(model, opt)  # --channels_last, --compile
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)
+    colors = palettes.label_colors(opt.label_nc)
     web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
     page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')
     done = 0
@@ -58,7 +60,7 @@ def main(args=None):
                 break
             sample = {k: v[i:i + 1] if torch.is_tensor(v) and v.dim() else v for k, v in batch.items()}
             pictures = visuals(sample, {k: v[i:i + 1] if v is not None else None for k, v in generated.items()},
-                               opt.label_nc)
+                               colors)
             ids = batch['label'][i, 0].numpy()
             ids = ids.astype(np.uint8 if ids.max() < 256 else np.uint16)
             stem = os.path.splitext(os.path.basename(batch['path'][i]))[0]

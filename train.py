@@ -5,6 +5,7 @@
 Writes checkpoints/<name>/: latest.pth and <epoch>.pth, opt.txt/opt.json, loss_log.txt,
 logs/ (TensorBoard) and web/index.html.
 """
+import os
 import random
 import signal
 import sys
@@ -15,14 +16,16 @@ import torch
 from tqdm import tqdm
 
 import data
-import util.checkpoint as ckpt
+import models.checkpoint as ckpt
 import util.distributed as distributed
+from data import palettes
 from evaluation.during_training import TrainingEvaluator
 from models import prepare
 from models.pix2pix_model import Pix2PixModel
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.allocator import keep_freed_memory
+from util.checkpoint import remove_leftovers
 from util.errors import DataError, exit_on_user_error
 from util.images import visuals
 from util.progress import RunProgress, total_iterations
@@ -60,7 +63,7 @@ def main(args=None):
     model = Pix2PixModel(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     if rank0:  # a save killed mid-write (kill -9, power loss) leaves <which>.pth.tmp beside the checkpoint
-        for path in ckpt.remove_leftovers(opt):
+        for path in remove_leftovers(os.path.join(opt.checkpoints_dir, opt.name)):
             print(f"removed {path}: left behind by a save that was killed before it finished")
     epoch, skip = ckpt.resume(model, trainer, opt) if opt.continue_train else (1, 0)
     if opt.max_iters is not None and trainer.iteration >= opt.max_iters:  # only a resume can be there already
@@ -86,6 +89,7 @@ class Training:
         self.stop = StopRequest()
         self.start_iteration = trainer.iteration
         self.postfix = {}  # the latest losses, shown on every epoch's progress bar
+        self.label_colors = palettes.label_colors(opt.label_nc)
         self.last_epoch = opt.niter + opt.niter_decay
         self.evaluator = None
         if opt.eval_freq and rank0:
@@ -172,7 +176,7 @@ class Training:
             bar.set_postfix(self.postfix, refresh=False)
             self.visualizer.print_losses(epoch, it, losses, speed, self.progress.text(it))
         if it % opt.display_freq == 0 or it == 1:
-            self.visualizer.display(visuals(batch, self.trainer.generated, opt.label_nc), epoch, it)
+            self.visualizer.display(visuals(batch, self.trainer.generated, self.label_colors), epoch, it)
 
     def evaluate(self, epoch, it, last):
         """--eval_freq: score the val subset every N iterations and at the run's last one."""

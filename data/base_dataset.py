@@ -127,8 +127,8 @@ class BaseDataset(Dataset):
         raise NotImplementedError
 
     def pair_key(self, path):
-        """Label, image and instance files of one sample share this key (default: the stem)."""
-        return os.path.splitext(os.path.basename(path))[0]
+        """Label, image and instance files of one sample share this key (`sample_key`)."""
+        return sample_key(path)
 
     @classmethod
     def map_label(cls, label, label_nc, contain_dontcare_label):
@@ -192,6 +192,21 @@ class BaseDataset(Dataset):
         return sample
 
 
+# Suffixes of Cityscapes-style names that say what a file holds; the rest of the stem names the sample.
+KIND_SUFFIXES = ('_leftImg8bit', '_gtFine_labelIds', '_gtFine_instanceIds', '_gtFine_color', '_labelIds',
+                 '_instanceIds')
+
+
+def sample_key(path):
+    """The sample a file belongs to: its stem without a kind suffix (a.png, a.jpg -> a;
+    x_gtFine_labelIds.png, x_leftImg8bit.png -> x). Files of one sample share it."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for suffix in KIND_SUFFIXES:
+        if stem.endswith(suffix):
+            return stem[:-len(suffix)]
+    return stem
+
+
 def require_dir(path, what, layout):
     """UserError unless `path` is a directory; `what` says which option/folder it is."""
     if not os.path.isdir(path):
@@ -231,29 +246,42 @@ def read_label(path):
     return label_array(open_decoded(path, 'label map'), path)
 
 
-def label_array(img, path):
-    """A decoded label image -> integer array of ids; `path` names it in errors (data/label_maps.py
-    reads uploads with it too)."""
+def label_channels(img):
+    """A decoded label image -> H×W values, or H×W×3 colours: an alpha channel is dropped, and grey
+    RGB (ids saved as RGB) is one channel."""
     arr = np.asarray(img)
     if img.mode in ('LA', 'PA'):  # ids plus an alpha channel
         arr = arr[..., 0]
     if arr.ndim == 3:
-        # A 3-channel file is only acceptable when it is grey (ids saved as RGB);
-        # a colour visualisation cannot be turned back into ids safely.
-        if not (arr[..., :3] == arr[..., :1]).all():
-            raise UserError(f"{path}: label map is a colour ({img.mode}) image; save class ids as a "
-                            f"single-channel (L, P or 16-bit) PNG")
-        arr = arr[..., 0]
+        arr = arr[..., :3]
+        if (arr == arr[..., :1]).all():
+            arr = arr[..., 0]
+    return arr
+
+
+def label_array(img, path):
+    """A decoded label image -> integer array of ids; `path` names it in errors (data/label_maps.py
+    reads uploads with it too)."""
+    arr = label_channels(img)
+    if arr.ndim == 3:  # a colour visualisation cannot be turned back into ids safely
+        raise UserError(f"{path}: label map is a colour ({img.mode}) image; save class ids as a "
+                        f"single-channel (L, P or 16-bit) PNG")
     if arr.dtype.kind == 'f' and not np.all(arr == np.round(arr)):
         raise UserError(f"{path}: label map holds non-integer values; save class ids as an integer PNG")
     return arr.astype(np.int64)
 
 
-def check_label_values(label, raw, path, label_nc, contain_dontcare_label):
-    """Every id must be a class (0..label_nc-1) or the don't-care id label_nc."""
-    ok = (label >= 0) & (label < label_nc)
+def valid_ids(ids, label_nc, contain_dontcare_label):
+    """Where ids are a class (0..label_nc-1) or, with a don't-care value, the don't-care id label_nc."""
+    ok = (ids >= 0) & (ids < label_nc)
     if contain_dontcare_label:
-        ok |= label == label_nc
+        ok |= ids == label_nc
+    return ok
+
+
+def check_label_values(label, raw, path, label_nc, contain_dontcare_label):
+    """Every id must be a class or the don't-care id (valid_ids)."""
+    ok = valid_ids(label, label_nc, contain_dontcare_label)
     if not ok.all():
         values = ', '.join(str(v) for v in np.unique(raw[~ok])[:5])
         dontcare = 'with' if contain_dontcare_label else 'without'
@@ -328,6 +356,12 @@ def transform_image(img, prep, params):
     img = apply_geometry(img, prep, params, Image.Resampling.BICUBIC)
     arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
     return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+def resize_label(label, crop_size, aspect_ratio):
+    """Integer id array -> H×W int64 ids at the size of --crop_size and --aspect_ratio (nearest neighbour)."""
+    return transform_label(label, Preprocess('fixed', crop_size=crop_size, aspect_ratio=aspect_ratio),
+                           {'crop_pos': (0, 0), 'flip': False})[0].numpy()
 
 
 def transform_label(label, prep, params):

@@ -5,14 +5,15 @@
 
 The report says what the files hold (class ids, a colour palette, a 0/255 binary mask, 16-bit ids,
 JPEG artifacts), which values (or colours) occur and on how many pixels, the sizes, label files
-without a photo and photos without a label (with --image_dir, paired by file stem as the custom
-loader pairs them), and the options to train with (`--dataset_mode custom --label_nc N`,
+without a photo and photos without a label (with --image_dir, paired by sample name as the loaders
+pair them: data.base_dataset.sample_key), and the options to train with (`--dataset_mode custom --label_nc N`,
 `--contain_dontcare_label`, `--no_instance`).
 
 --convert OUT_DIR writes single-channel PNGs of class ids (same names, .png): colour labels through a
 palette (--palette FILE, JSON of name -> [r, g, b], ids in its order; when FILE is absent, or without
 --palette, one is made from the colours found, named after a known dataset palette where they
-match, and written to FILE or OUT_DIR/palette.json), 0/255 masks as 0/1, id files as they are.
+match, and written to FILE or OUT_DIR/palette.json), 0/255 masks as 0/1, id files as they are. Each file
+is decoded once: with --convert its values are kept from the report to the conversion.
 """
 import argparse
 import json
@@ -24,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from data import palettes
-from data.base_dataset import list_files, open_decoded
+from data.base_dataset import label_channels, list_files, open_decoded, sample_key
 from data.custom_dataset import IMAGE_SUFFIXES, LABEL_SUFFIXES
 from data.label_maps import ranges
 from util.errors import UserError, exit_on_user_error, not_a_file
@@ -34,28 +35,25 @@ MANY_COLOURS = 256  # more distinct colours than this in one file: blended edges
 
 
 class FileInfo:
-    """What one label file holds: kind, (w, h), Counter of values (ints) or colours (packed ints)."""
+    """What one label file holds: kind, (w, h), Counter of values (ints) or colours (packed ints), and
+    its values (H×W, or H×W×3 colours) when kept for --convert, so each file is decoded once."""
 
-    def __init__(self, path, kind, size, counts, note=''):
+    def __init__(self, path, kind, size, counts, note='', values=None):
         self.path, self.kind, self.size, self.counts, self.note = path, kind, size, counts, note
+        self.values = values
 
 
-def inspect(path):
+def inspect(path, keep=False):
     img = open_decoded(path, 'label map')
     jpeg = img.format == 'JPEG' or path.lower().endswith(('.jpg', '.jpeg'))
-    arr = np.asarray(img)
-    if img.mode in ('LA', 'PA'):
-        arr = arr[..., 0]
+    arr = label_channels(img)  # as the loaders read it, colours kept
+    kept = arr if keep else None
     if arr.ndim == 3:
-        rgb = arr[..., :3]
-        if (rgb == rgb[..., :1]).all():
-            arr = rgb[..., 0]
-        else:
-            codes, counts = np.unique(palettes.pack_array(rgb), return_counts=True)
-            kind = 'colours'
-            if jpeg or len(codes) > MANY_COLOURS:
-                kind = 'colours, JPEG artifacts' if jpeg else 'colours, blended (anti-aliased edges?)'
-            return FileInfo(path, kind, img.size, Counter(dict(zip(codes.tolist(), counts.tolist()))))
+        codes, counts = np.unique(palettes.pack_array(arr), return_counts=True)
+        kind = 'colours'
+        if jpeg or len(codes) > MANY_COLOURS:
+            kind = 'colours, JPEG artifacts' if jpeg else 'colours, blended (anti-aliased edges?)'
+        return FileInfo(path, kind, img.size, Counter(dict(zip(codes.tolist(), counts.tolist()))), values=kept)
     values, counts = np.unique(arr.astype(np.int64), return_counts=True)
     found = Counter(dict(zip(values.tolist(), counts.tolist())))
     if jpeg:
@@ -69,11 +67,7 @@ def inspect(path):
     note = ''
     if values.max(initial=0) >= 1000:
         note = 'values >= 1000: instance maps (class*1000+k, as Cityscapes instanceIds)?'
-    return FileInfo(path, kind, img.size, found, note)
-
-
-def stem(path):
-    return os.path.splitext(os.path.basename(path))[0]
+    return FileInfo(path, kind, img.size, found, note, kept)
 
 
 def matching_palette(colours):
@@ -91,12 +85,12 @@ def top(counts, limit, fmt=str):
     return text + (f', ... ({len(counts) - limit} more)' if len(counts) > limit else '')
 
 
-def report(label_dir, image_dir=None, limit=40):
-    """-> (lines of the report, [FileInfo])."""
+def report(label_dir, image_dir=None, limit=40, keep=False):
+    """-> (lines of the report, [FileInfo]); keep: the FileInfos keep each file's values (for convert)."""
     files = list_files(label_dir, SUFFIXES, 'a folder of label maps (*.png)')
     if not files:
         raise UserError(f"{label_dir}: no label files ({', '.join(SUFFIXES)}) in this folder")
-    infos = [inspect(p) for p in files]
+    infos = [inspect(p, keep) for p in files]
     lines = [f"{label_dir}: {len(infos)} label files"]
     kinds = Counter(i.kind for i in infos)
     lines.append("format: " + ', '.join(f'{k} ({n} files)' for k, n in kinds.most_common()))
@@ -126,7 +120,7 @@ def report(label_dir, image_dir=None, limit=40):
             lines.append(f"  all colours are {known.title}")
     if image_dir:
         images = list_files(image_dir, IMAGE_SUFFIXES, 'a folder of photos')
-        labelled, photographed = {stem(p) for p in files}, {stem(p) for p in images}
+        labelled, photographed = {sample_key(p) for p in files}, {sample_key(p) for p in images}
         no_photo = sorted(labelled - photographed)
         no_label = sorted(photographed - labelled)
         lines.append(f"pairs: {len(labelled & photographed)} label files have a photo in {image_dir}")
@@ -212,7 +206,7 @@ def write_ids(ids, path):
 
 
 def convert(label_dir, infos, out_dir, palette_path=None):
-    """Write class-id PNGs of every file to out_dir -> lines to print."""
+    """Write class-id PNGs of every file to out_dir (infos from report(..., keep=True)) -> lines to print."""
     colour_files = [i for i in infos if i.kind.startswith('colours')]
     lines = []
     palette = None
@@ -241,9 +235,8 @@ def convert(label_dir, infos, out_dir, palette_path=None):
                          f"the order: it gives the ids)")
     for info in infos:
         target = os.path.join(out_dir, os.path.splitext(os.path.relpath(info.path, label_dir))[0] + '.png')
-        img = open_decoded(info.path, 'label map')
         if info.kind.startswith('colours'):
-            rgb = np.asarray(img.convert('RGB'))
+            rgb = info.values
             ids = palette.lookup(rgb)
             if (ids < 0).any():
                 codes, counts = np.unique(palettes.pack_array(rgb[ids < 0]), return_counts=True)
@@ -251,9 +244,7 @@ def convert(label_dir, infos, out_dir, palette_path=None):
                 raise UserError(f"{info.path}: colour {palettes.unpack(int(codes[first]))} ({counts[first]} px) is not "
                                 f"in --palette {palette_path}; add it there (a new name at the end) or repaint it")
         else:
-            arr = np.asarray(img)
-            arr = arr[..., 0] if arr.ndim == 3 else arr
-            ids = arr.astype(np.int64)
+            ids = info.values.astype(np.int64)
             if info.kind == 'binary mask 0/255':
                 ids = (ids == 255).astype(np.int64)
         write_ids(ids, target)
@@ -275,7 +266,7 @@ def main(args=None):
     not_a_file(a.convert, '--convert')
     if a.palette and os.path.isdir(a.palette):
         raise UserError(f"--palette {a.palette}: is a folder; name a JSON file (read if it exists, else written)")
-    lines, infos = report(a.label_dir, a.image_dir, a.max_values)
+    lines, infos = report(a.label_dir, a.image_dir, a.max_values, keep=bool(a.convert))
     print('\n'.join(lines))
     if a.convert:
         print('\n'.join(convert(a.label_dir, infos, a.convert, a.palette)))

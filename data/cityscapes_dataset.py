@@ -37,7 +37,3 @@ class CityscapesDataset(BaseDataset):
         labels = list_files(gt, self.LABEL_SUFFIX, self.layout(), recursive=True)
         instances = list_files(gt, self.INSTANCE_SUFFIX, self.layout(), recursive=True) if self.instances else []
         return labels, images, instances
-
-    def pair_key(self, path):
-        # <city>_<seq>_<frame> is what the three file names share.
-        return '_'.join(os.path.basename(path).split('_')[:3])

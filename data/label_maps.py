@@ -16,19 +16,16 @@ import io
 import os
 
 import numpy as np
-from PIL import Image
 
 import data
 from data import palettes
-from data.base_dataset import image_size, label_array, list_files, open_decoded
+from data.base_dataset import image_size, label_array, list_files, open_decoded, resize_label, sample_key, valid_ids
 from data.cityscapes_dataset import CityscapesDataset
 from data.custom_dataset import LABEL_SUFFIXES
 from util.errors import UserError
 
 FORMATS = ('auto', 'ids', 'colors', 'model')
 COLOUR_MODES = ('RGB', 'RGBA', 'RGBX', 'RGBa', 'CMYK', 'YCbCr', 'LAB', 'HSV')
-# Suffixes of Cityscapes-style names that say what a file holds; the rest of the stem names the sample.
-KIND_SUFFIXES = ('_gtFine_labelIds', '_gtFine_instanceIds', '_gtFine_color', '_labelIds', '_instanceIds')
 RAW_NAMES = {'cityscapes': 'Cityscapes labelIds', 'demo': 'Cityscapes labelIds (the demo)',
              'ade20k': 'ADE20K annotation values, 0 = unlabelled', 'coco': 'COCO-Stuff ids, 255 = unlabelled',
              'custom': 'class ids'}
@@ -48,10 +45,8 @@ def dataset_ids(raw, opt):
 
 
 def valid(ids, opt):
-    ok = (ids >= 0) & (ids < opt.label_nc)
-    if opt.contain_dontcare_label:
-        ok |= ids == opt.label_nc
-    return ok
+    """valid_ids with the model's label settings."""
+    return valid_ids(ids, opt.label_nc, opt.contain_dontcare_label)
 
 
 def ranges(values):
@@ -146,26 +141,15 @@ def colour_ids(rgb, opt, name):
 def fit(ids, opt):
     """ids at the model's size: -> (H×W ids, None) or, resized with nearest neighbour, (ids, (w, h) before)."""
     height, width = image_size(opt.crop_size, opt.aspect_ratio)
-    size = (width, height)
     h, w = ids.shape
-    if (w, h) == size:
+    if (w, h) == (width, height):
         return ids, None
-    img = Image.fromarray(np.ascontiguousarray(ids, dtype=np.int32)).resize(size, Image.Resampling.NEAREST)
-    return np.asarray(img).astype(np.int64), (w, h)
+    return resize_label(ids, opt.crop_size, opt.aspect_ratio), (w, h)
 
 
 def read_instance_map(path):
     """An instance map (ids, any integer PNG) as H×W int64."""
     return label_array(open_decoded(path, 'instance map'), path)
-
-
-def sample_key(path):
-    """The sample a label or instance file belongs to: its stem without Cityscapes' kind suffix."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    for suffix in KIND_SUFFIXES:
-        if stem.endswith(suffix):
-            return stem[:-len(suffix)]
-    return stem
 
 
 def list_inputs(paths, what='--labels', prefer=CityscapesDataset.LABEL_SUFFIX,

@@ -17,7 +17,7 @@ from util.errors import UserError
 
 class DatasetLabels:
     def __init__(self, cfg):
-        """cfg: evaluate.py's options (dataset_mode, dataroot, phase) and `saved`, opt.json's options."""
+        """cfg: evaluate.py's options (dataset_mode, dataroot, phase) and `saved`, the run's options."""
         saved = cfg.saved
         where = data.location(cfg.dataset_mode, {**saved, 'dataroot': cfg.dataroot})
         dataset = data.open_dataset(cfg.dataset_mode, cfg.phase, where, saved.get('label_nc'),

@@ -10,7 +10,6 @@ from evaluation.inception import load_fid_inception
 from evaluation.scoring import score_folder
 from evaluation.segmentation import label_space
 from evaluation.segmenters import build_segmenter
-from options.base_options import parse_gpu_ids
 from util import machine
 from util.weights import MissingWeights
 
@@ -64,7 +63,7 @@ def evaluate(cfg):
     images_dir = os.path.join(run_dir, 'images')
     stems = results.list_stems(images_dir)
     notes = {}
-    nets = load_networks(cfg, machine.device(parse_gpu_ids(cfg.gpu_ids)), notes)
+    nets = load_networks(cfg, machine.device_for(cfg.gpu_ids), notes)
     metrics = {'name': cfg.name, 'phase': cfg.phase, 'which_epoch': cfg.which_epoch,
                'dataset_mode': cfg.dataset_mode, 'num_images': len(stems),
                **score_folder(cfg, images_dir, stems, nets, notes)}

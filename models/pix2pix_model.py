@@ -119,8 +119,8 @@ class Pix2PixModel(nn.Module):
         device = next(self.parameters()).device
         label = data['label'].to(device, non_blocking=True).long()
         edges = None if self.opt.no_instance else instance_edges(data['instance'].to(device))
-        # The loaders have checked every label value already.
-        semantics = Semantics(label, self.opt.label_nc + int(self.opt.contain_dontcare_label), edges, check=False)
+        # The loaders and the Synthesizer check every label value (data.base_dataset.valid_ids).
+        semantics = Semantics(label, self.opt.label_nc + int(self.opt.contain_dontcare_label), edges)
         real = data['image'].to(device, non_blocking=True) if torch.is_tensor(data.get('image')) else None
         return semantics, real
 
@@ -141,10 +141,11 @@ class Pix2PixModel(nn.Module):
             fake['real_lbp'] = self.lbp.hard(real)
         return fake
 
-    def generate_fake(self, semantics, real, compute_kld=False):
-        """-> ({'synthesized_image', 'synthesized_lbp'}, KLD or None)."""
-        z = kld = None
-        if self.opt.use_vae and real is not None:
+    def generate_fake(self, semantics, real=None, compute_kld=False, z=None):
+        """G_L, then G_I -> ({'synthesized_image', 'synthesized_lbp'}, KLD or None). The style: z when
+        given, else with --use_vae the real image's (encoded), else drawn inside G_I."""
+        kld = None
+        if self.opt.use_vae and z is None and real is not None:
             z, mu, logvar = self.encode_z(real)
             if compute_kld:
                 kld = kld_loss(mu, logvar)

@@ -17,10 +17,12 @@ import os
 
 import data
 from data.base_dataset import image_size
+from models.checkpoint import TrainedRun
 from models.networks import uses_lbp
 from models.networks.normalization import parse_adaptive
 from models.networks.vgg import VGG19_FILE
 from models.pix2pix_model import Pix2PixModel
+import util.amp as amp
 from util import machine
 from util.errors import UserError
 from util.weights import hub_checkpoint_path
@@ -127,7 +129,7 @@ class BaseOptions:
         self.parser, self.args = parser, args
         opt.is_train = self.is_train
         opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
-        opt.gpu_ids = parse_gpu_ids(opt.gpu_ids)
+        opt.gpu_ids = machine.parse_gpu_ids(opt.gpu_ids)
         check(opt)
         return opt
 
@@ -142,22 +144,26 @@ class BaseOptions:
         return decide_for_machine(opt)
 
     def saved_defaults(self, opt):
-        """opt.json's options with --load_from_opt_file (TestOptions adds the checkpoint's)."""
-        return self.load_saved(opt) if opt.load_from_opt_file else {}
+        """opt.json's options with --load_from_opt_file (TestOptions adds what the run fixed)."""
+        return self.load_saved(self.open_run(opt)) if opt.load_from_opt_file else {}
+
+    def open_run(self, opt):
+        """The trained run opt names (models/checkpoint.py), opened once: kept as self.run."""
+        self.run = TrainedRun(os.path.join(opt.checkpoints_dir, opt.name), opt.which_epoch)
+        return self.run
 
     def option_file(self, opt, ext):
         return os.path.join(opt.checkpoints_dir, opt.name, f'opt.{ext}')
 
-    def load_saved(self, opt):
+    def load_saved(self, run):
         """opt.json's options as defaults, without those of the run (name, device, data, counts)."""
-        path, saved = saved_options(os.path.join(opt.checkpoints_dir, opt.name))
-        if path is None:
-            raise UserError(f"{self.option_file(opt, 'json')} not found: --load_from_opt_file needs a trained "
-                            f"experiment (check --name / --checkpoints_dir)")
+        if run.opt_file is None:
+            raise UserError(f"{os.path.join(run.folder, 'opt.json')} not found: --load_from_opt_file needs a "
+                            f"trained experiment (check --name / --checkpoints_dir)")
         keep = ('name', 'checkpoints_dir', 'gpu_ids', 'phase', 'which_epoch', 'how_many', 'results_dir',
                 'batchSize', 'load_from_opt_file', 'continue_train', 'nThreads', 'dataroot',
                 'label_convs')  # (the device's choice, like gpu_ids: not the trained run's)
-        return {k: v for k, v in saved.items() if k not in keep}
+        return {k: v for k, v in run.trained.items() if k not in keep}
 
     def save(self, opt):
         """Write opt.txt (diff against defaults marked) and opt.json into checkpoints/<name>/."""
@@ -181,42 +187,20 @@ def known(parser, values):
     return {k: v for k, v in values.items() if k in dests}
 
 
-def saved_options(folder):
-    """(path, options) of <folder>/opt.json, which train.py writes, or (None, {}) when there is none:
-    the one reader of that file (--load_from_opt_file, evaluate.py, models/synthesizer.py)."""
-    path = os.path.join(folder, 'opt.json')
-    if not os.path.isfile(path):
-        return None, {}
-    try:
-        with open(path) as f:
-            return path, json.load(f)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path}: cannot be read ({type(e).__name__}); move the file away (and pass the options "
-                        f"it held), or train again") from None
-
-
-def parse_gpu_ids(text):
-    """'0,1' -> [0, 1]; negative ids ('-1') mean the CPU and are dropped."""
-    try:
-        ids = [int(i) for i in str(text).split(',') if i.strip()]
-    except ValueError:
-        raise UserError(f"--gpu_ids {text}: comma-separated GPU numbers, e.g. 0 or 0,1 (-1 for the CPU)") from None
-    return [i for i in ids if i >= 0]
-
-
 def decide_for_machine(opt):
     """The device (util/machine.py picks it from --gpu_ids) and the defaults left to the machine:
     the demo's --amp auto and --channels_last (bf16 + channels_last on a CPU with bf16 units: it
-    learns as fp32 does, README's demo table, in 0.6 of the time) and its VGG loss (only when the
-    weights are at hand, the demo being offline). -> opt"""
+    learns as fp32 does, docs/EXPERIMENTS.md's earlier demo tables, in 0.6 of the time) and its VGG
+    loss (only when the weights are at hand, the demo being offline). -> opt"""
     opt.device = machine.device(opt.gpu_ids)
-    native_bf16 = opt.device.type == 'cpu' and machine.cpu_has_bf16()
+    native_bf16 = opt.device.type == 'cpu' and machine.native_bf16(opt.device)  # (auto is the CPU demo's)
     if opt.amp == 'auto':
         opt.amp = 'bf16' if native_bf16 else 'none'
         if opt.amp == 'bf16':
             print("--amp auto on a CPU with bf16 units: --amp bf16 --channels_last (--amp none for fp32)")
     if opt.channels_last is None:
         opt.channels_last = native_bf16
+    amp.autocast(opt)  # a --amp this machine refuses stops here, before any data or network is made
     if getattr(opt, 'no_vgg_loss', False) is None:
         opt.no_vgg_loss = not (opt.vgg_weights or os.path.isfile(hub_checkpoint_path(VGG19_FILE)))
     return opt

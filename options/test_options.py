@@ -1,6 +1,4 @@
-"""Options for test.py: `resolve` takes the checkpoint's stored options as defaults (saved_defaults)."""
-import util.checkpoint as ckpt
-
+"""Options for test.py: `resolve` takes what the trained run fixed as defaults (saved_defaults)."""
 from .base_options import BaseOptions
 
 
@@ -16,8 +14,9 @@ class TestOptions(BaseOptions):
         return parser
 
     def saved_defaults(self, opt):
-        """The options checkpoints/<name>/<which_epoch>.pth was trained with (util.checkpoint.
-        stored_options), so that `--name` is enough: a value given on the command line wins, and
-        util.checkpoint.load refuses one that does not fit the networks. opt.json's over them
+        """What checkpoints/<name> fixed (models/checkpoint.py's TrainedRun.fixed: the networks' options,
+        the dataset mode, where the data was), so that `--name` is enough: a value given on the command
+        line wins, and load_networks refuses one that does not fit the networks. opt.json's over them
         with --load_from_opt_file."""
-        return {**ckpt.stored_options(ckpt.path_of(opt, opt.which_epoch), opt), **super().saved_defaults(opt)}
+        run = self.open_run(opt)
+        return {**run.fixed(), **(self.load_saved(run) if opt.load_from_opt_file else {})}

@@ -30,11 +30,16 @@ class TrainOptions(BaseOptions):
 
         # schedule and optimiser (SPADE: TTUR, Adam(0, 0.9))
         parser.add_argument('--niter', type=int, default=50, help='epochs at the initial learning rate')
-        parser.add_argument('--niter_decay', type=int, default=0, help='epochs of linear decay to zero')
-        parser.add_argument('--beta1', type=float, default=0.5, help="Adam's beta1 with --no_TTUR (SPADE's)")
-        parser.add_argument('--beta2', type=float, default=0.999, help="Adam's beta2 with --no_TTUR (SPADE's)")
+        parser.add_argument('--niter_decay', type=int, default=0,
+                            help='epochs of linear decay after --niter: the rate falls by lr/niter_decay an epoch, '
+                                 'so the last epoch trains at lr/niter_decay (never at 0)')
         parser.add_argument('--lr', type=float, default=0.0002)
-        parser.add_argument('--no_TTUR', action='store_true', help='same lr for G and D with --beta1/--beta2 (default: G lr/2, D lr*2, betas 0, 0.9)')
+        parser.add_argument('--no_TTUR', action='store_true',
+                            help='same lr for G and D (default, TTUR: G lr/2, D lr*2)')
+        # Adam's betas, with SPADE's defaults for each schedule; given values are used under both.
+        ttur = not parser.peek().no_TTUR
+        parser.add_argument('--beta1', type=float, default=0.0 if ttur else 0.5, help="Adam's beta1")
+        parser.add_argument('--beta2', type=float, default=0.9 if ttur else 0.999, help="Adam's beta2")
         parser.add_argument('--D_steps_per_G', type=int, default=1)
 
         # discriminators

@@ -7,7 +7,7 @@
 #   DATAROOT=datasets/ade20k GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/ade20k.sh
 #
 # train/test/eval/all: the full model, checkpoints/ade20k_ulbpgan; ablation: the five rows
-# ade20k_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
+# ade20k_{spade,lbp_generator,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with UperNet-101, mIoU over all
 # 150 classes as CSAILVision computes it; SEG_WEIGHTS is then a FOLDER holding encoder_epoch_50.pth and
 # decoder_epoch_50.pth (or the ade20k-/baseline-resnet101-upernet folder with them).

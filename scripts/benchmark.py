@@ -18,7 +18,6 @@ the JSON's machine field say what the CPU and GPU can do (util/machine.py).
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -40,7 +39,6 @@ from util import machine  # noqa: E402
 from util.errors import exit_on_user_error  # noqa: E402
 from util.lbp import LBP  # noqa: E402
 
-BF16 = ['--amp', 'bf16', '--channels_last']
 # 'fast' (and 'compile' = fast + --compile) are chosen per machine by fast_path().
 PATHS = {'fp32': [], 'fast': None, 'fp16': ['--amp', 'fp16', '--channels_last'], 'compile': None}
 MODELS = {'ulbp': 'ULBPGAN', 'spade': 'SPADE baseline'}
@@ -104,19 +102,14 @@ def path_args(args, path):
     return PATHS[path]
 
 
-def native_bf16(device):
-    if device.type == 'cuda':
-        return torch.cuda.get_device_capability(device)[0] >= 8  # Ampere and later: bf16 tensor cores
-    return machine.cpu_has_bf16()
-
-
 def fast_path(args, probe_iters=2):
     """{'options': [...], 'why': str, 'probe_seconds': {...}}: bf16 + channels_last where bf16 is native,
     else the faster of fp32 + channels_last and plain fp32 over probe_iters iterations each (the
     quicker of those iterations counts: the first one also warms up)."""
     device = torch.device(args.device)
-    if native_bf16(device):
-        return {'options': BF16, 'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',
+    if machine.native_bf16(device):
+        return {'options': list(machine.FAST_OPTIONS),
+                'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',
                 'probe_seconds': None}
     netG = args.models[0]
     probe = {}
@@ -176,7 +169,7 @@ def bench(args, netG, path):
            'seconds_per_iter': train, 'train_images_per_s': n / train, 'inference_images_per_s': n / infer,
            'gflop_per_iter': flops / 1e9 if flops else None, 'gflop_per_s': flops / 1e9 / train if flops else None}
     if opt.device.type == 'cuda':
-        out['peak_memory_mb'] = torch.cuda.max_memory_allocated(opt.device) / 2 ** 20
+        out['peak_memory_mb'] = machine.peak_memory_mb(opt.device)
     if opt.compile:
         out['warmup_seconds'] = warm  # compiling happens in the warmup iterations
     if args.profile:
@@ -227,12 +220,6 @@ def bench_lbp(args, device):
     return out
 
 
-def peak_memory_mb(device):
-    if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def main(argv=None):
     args = parse_args(argv)
     device = torch.device(args.device)
@@ -251,7 +238,7 @@ def main(argv=None):
     resolved = label_convs(argparse.Namespace(label_convs=args.label_convs, device=device))
     result = {'config': vars(args), 'device': name, 'machine': info, 'label_convs': resolved,
               'fast_path': None if fast is None else {**fast, 'options': ' '.join(fast['options']) or 'plain fp32'},
-              'runs': runs, 'peak_memory_mb': max([peak_memory_mb(device)] + [r.get('peak_memory_mb', 0)
+              'runs': runs, 'peak_memory_mb': max([machine.peak_memory_mb(device)] + [r.get('peak_memory_mb', 0)
                                                                               for r in runs])}
     if args.lbp_batch:
         result['lbp'] = bench_lbp(args, device)

@@ -6,7 +6,7 @@
 #   DATAROOT=datasets/cityscapes GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/cityscapes.sh
 #
 # train/test/eval/all: the full model, checkpoints/cityscapes_ulbpgan; ablation: the five rows
-# cityscapes_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
+# cityscapes_{spade,lbp_generator,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DRN-D-105
 # (drn-d-105_ms_cityscapes.pth from http://go.yf.io/drn-cityscapes-models, SEG_WEIGHTS), mIoU over the
 # classes with union > 0 as fyu/drn computes it. Other variables: see scripts/common.sh.

@@ -7,7 +7,7 @@
 #   DATAROOT=datasets/coco GPUS=8 VGG_WEIGHTS=... FID_WEIGHTS=... SEG_WEIGHTS=... bash scripts/coco.sh
 #
 # train/test/eval/all: the full model, checkpoints/coco_ulbpgan; ablation: the five rows
-# coco_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
+# coco_{spade,lbp_generator,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped.
 # Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc with DeepLab v2
 # (deeplabv2_resnet101_msc-cocostuff164k-100000.pth, SEG_WEIGHTS), mIoU over the classes present in the
 # ground truth as kazuto1011/deeplab-pytorch computes it. Other variables: see scripts/common.sh.

@@ -9,7 +9,7 @@
 #   FID_WEIGHTS   pt_inception-2015-12-05-6726825d.pth (default: the torch hub cache)
 #   SEG_WEIGHTS   the dataset's segmenter weights (default: the torch hub cache)
 #   SEG_SIZE      native (default: segment at the synthesized size) or original (upsampled to the dataset's
-#                 label files, e.g. 1024x2048 for Cityscapes); see README "Testing and evaluation"
+#                 label files, e.g. 1024x2048 for Cityscapes); see docs/EVALUATION.md
 #   DOWNLOAD=1    skip the weight checks and let train.py / evaluate.py download missing files
 #   NTHREADS      data-loader workers per process (default 4)
 #   PYTHON        interpreter (default python)
@@ -105,20 +105,13 @@ set_weight_args() {
     return 0
 }
 
-# The paper's four ablation rows and ours (docs/METHOD.md) as options; the suffix is the experiment name's.
-# ablation_args ROW [test]: test.py has no discriminator options, so `test` leaves --no_lbp_D out.
-ABLATIONS=(spade lbpgen mfade ulbpgan lbpconv)
+# The ablation rows (scripts/ablation.py, shared with scripts/experiment.py); the key is the experiment
+# name's suffix. ablation_args ROW: its train.py options (test.py takes them from the checkpoint).
+ablation_rows() {
+    "$PYTHON" "$REPO_ROOT/scripts/ablation.py" || die "'$PYTHON scripts/ablation.py' failed: cannot list the ablation rows"
+}
 ablation_args() {
-    local no_d=--no_lbp_D
-    [[ "${2:-}" == test ]] && no_d=
-    case $1 in
-        spade) echo --netG spade ;;                                              # SPADE baseline
-        lbpgen) echo --netG ulbp --norm_G spectralspadesyncbatch3x3 $no_d ;;     # + LBP generator (SPADE on concat(S, L))
-        mfade) echo --netG ulbp $no_d ;;                                         # + MFADE
-        ulbpgan) echo --netG ulbp ;;                                             # + unified LBP discriminator (full)
-        lbpconv) echo --netG ulbp --nhidden_lbp 0 ;;                             # MFADE's L branch as the paper's figure
-        *) die "unknown ablation row '$1'" ;;
-    esac
+    "$PYTHON" "$REPO_ROOT/scripts/ablation.py" "$1" || die "unknown ablation row '$1'"
 }
 
 # per_process_batch GLOBAL: the global batch split over $GPUS processes (batchSize is per process).
@@ -159,7 +152,7 @@ print_table() {
 #   DATASET, DATAROOT, GLOBAL_BATCH, NITER, NITER_DECAY, DATA_ARGS (array of dataset options)
 # and defines check_split train|val (require_dir on the split's folders) and require_segmenter.
 # Modes: train / test / eval the full model <dataset>_ulbpgan; all = the three in turn;
-# ablation = all of it for the five rows <dataset>_{spade,lbpgen,mfade,ulbpgan,lbpconv}.
+# ablation = all of it for the five rows <dataset>_{spade,lbp_generator,mfade,ulbpgan,lbpconv}.
 # Every file a mode needs is checked before anything runs.
 dataset_main() {
     local mode=${1:-all} steps rows=(ulbpgan) row step
@@ -168,7 +161,11 @@ dataset_main() {
         all | ablation) steps=(train test eval) ;;
         *) die "mode '$mode': choose train, test, eval, ablation or all" ;;
     esac
-    if [[ $mode == ablation ]]; then rows=("${ABLATIONS[@]}"); fi
+    if [[ $mode == ablation ]]; then
+        local listed
+        listed=$(ablation_rows) || exit 1
+        read -ra rows <<< "$listed"
+    fi
     set_weight_args
 
     for step in "${steps[@]}"; do
@@ -200,7 +197,7 @@ dataset_main() {
                 test)
                     echo "== test $name"
                     run_cmd "$PYTHON" test.py --name "$name" --dataset_mode "$DATASET" --dataroot "$DATAROOT" \
-                        "${DATA_ARGS[@]}" $(ablation_args "$row" test) --which_epoch latest \
+                        "${DATA_ARGS[@]}" --which_epoch latest \
                         --nThreads "${NTHREADS:-4}" ;;
                 eval)
                     echo "== evaluate $name"

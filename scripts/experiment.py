@@ -36,16 +36,11 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from scripts import ablation  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
-from util.machine import cpu_has_bf16, summary  # noqa: E402
+from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
 
-ROWS = {  # name -> (label, train.py options)
-    'spade': ('SPADE', ['--netG', 'spade']),
-    'lbp_generator': ('+ LBP generator', ['--netG', 'ulbp', '--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D']),
-    'mfade': ('+ MFADE', ['--netG', 'ulbp', '--no_lbp_D']),
-    'ulbpgan': ('ULBPGAN (+ D_L)', ['--netG', 'ulbp']),
-    'no_image_fake': ('ULBPGAN without LBP(I) in D_L', ['--netG', 'ulbp', '--no_lbp_image_fake']),
-}
+ROWS = {k: ablation.ROWS[k] for k in ablation.DEMO_ROWS}  # name -> (label, train.py options)
 PRIMARY = [('ulbpgan', 'spade'), ('ulbpgan', 'no_image_fake')]  # the comparisons the experiment is for
 METRICS = {  # column -> (label, higher is better)
     'texture_js': ('texture JS (bits)', False), 'texture_js_riu2': ('texture JS riu2', False),
@@ -172,7 +167,7 @@ def segmenter(args):
 
 def precision(args):
     bf16 = args.amp == 'bf16' or (args.amp == 'auto' and cpu_has_bf16())
-    return ['--amp', 'bf16', '--channels_last'] if bf16 else ['--amp', 'none']
+    return list(FAST_OPTIONS) if bf16 else ['--amp', 'none']
 
 
 def run_name(args, row, seed):

@@ -16,7 +16,6 @@ a row saying so, and the exit status is 1, so that the other steps still run.
 import json
 import os
 import re
-import resource
 import statistics
 import sys
 import time
@@ -26,11 +25,13 @@ sys.path.insert(0, ROOT)
 
 import torch  # noqa: E402
 
+from util import machine  # noqa: E402
+
 
 def peak_memory_mb():
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        return torch.cuda.max_memory_allocated() / 2 ** 20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """The step's process peak: on the GPU it used, if it used one."""
+    used_cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    return machine.peak_memory_mb(torch.device('cuda' if used_cuda else 'cpu'))
 
 
 def logged_rates(log_path):

@@ -20,7 +20,7 @@ from PIL import Image
 import train
 from conftest import tiny_opt
 from models.pix2pix_model import Pix2PixModel
-from models.synthesizer import Synthesizer
+from inference import Synthesizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -9,10 +9,13 @@ import torch
 from PIL import Image
 
 import generate
+import test as test_py  # the project's test.py (python -m pytest puts the repository first on sys.path)
+import train
 from data import label_maps, palettes
 from data.ade20k_dataset import Ade20kDataset
-from models.synthesizer import Synthesizer
-from synth_helpers import one_thread, small_label, tiny_checkpoint, val_labels  # noqa: F401 (fixtures)
+from data.base_dataset import sample_key
+from inference import Synthesizer
+from synth_helpers import one_thread, small_label, tiny_args, tiny_checkpoint, val_labels  # noqa: F401 (fixtures)
 from util.errors import UserError, exit_on_user_error
 from util.images import tensor2label
 
@@ -55,7 +58,7 @@ def test_palettes_are_complete_and_colours_read_back():
     # test.py's label pictures use the same table as the palette module (moved, not copied)
     opt = opt_of('custom', 5, True)
     ids = torch.tensor([[[0, 1, 4, 5]]])
-    rgb = tensor2label(ids, 5)[None]
+    rgb = tensor2label(ids, palettes.label_colors(5))[None]
     assert (palettes.labels(opt).lookup(rgb[0]) == [[0, 1, 4, 5]]).all()
 
 
@@ -89,7 +92,7 @@ def test_colour_labels_of_each_palette_are_detected(tmp_path):
     # test.py's own input_label pictures read back as the ids it drew
     opt = opt_of('cityscapes', 35, False)
     ids = np.array([[0, 5, 34, 12]])
-    drawn = tensor2label(torch.from_numpy(ids)[None], 35)
+    drawn = tensor2label(torch.from_numpy(ids)[None], palettes.label_colors(35))
     assert (label_maps.read_label_map(save(tmp_path, 'drawn.png', drawn), opt).ids == ids).all()
     # a colour that is no class is one line naming the file, the colour and the fix
     rgb = np.array([[[128, 64, 128], [1, 2, 3]]], np.uint8)
@@ -178,7 +181,7 @@ def test_generate_writes_image_and_lbp_per_label_map(tiny_checkpoint, tmp_path, 
     status, log, _ = run(base + ['--labels', os.path.join(dataroot, 'gtFine', 'val'), '--out', str(out), '--seed', '4',
                               '--instances', os.path.join(dataroot, 'gtFine', 'val'), '--batchSize', '2'], capsys)
     assert status == 0, log
-    stems = sorted(label_maps.sample_key(p) for p in val_labels(dataroot))
+    stems = sorted(sample_key(p) for p in val_labels(dataroot))
     assert sorted(os.listdir(out)) == sorted([f'{s}_image.png' for s in stems] + [f'{s}_lbp.png' for s in stems])
     assert Image.open(out / f'{stems[0]}_image.png').size == (64, 32)
     assert Image.open(out / f'{stems[0]}_lbp.png').mode == 'L'
@@ -194,6 +197,20 @@ def test_generate_writes_image_and_lbp_per_label_map(tiny_checkpoint, tmp_path, 
     a = np.asarray(Image.open(out / f'{stems[0]}_image.png')).astype(int)
     b = np.asarray(Image.open(tmp_path / 'one' / f'{stems[0]}_image.png')).astype(int)
     assert np.abs(a - b)[:24].max() <= 1
+
+
+def test_a_vae_model_with_its_own_norm_E_loads_from_its_name_alone(demo_city, tmp_path, capsys):
+    """The checkpoint stores the encoder's norm (--norm_E), and test.py reads opt.json's dataroot: neither
+    tool needs an option the run fixed."""
+    train.main(tiny_args(demo_city, tmp_path, 'vae_in') + ['--norm_E', 'instance'])
+    assert torch.load(tmp_path / 'vae_in' / 'latest.pth', weights_only=True)['options']['norm_E'] == 'instance'
+    test_py.main(['--name', 'vae_in', '--checkpoints_dir', str(tmp_path), '--results_dir', str(tmp_path / 'r'),
+                  '--gpu_ids', '-1', '--nThreads', '0'])
+    assert len(os.listdir(tmp_path / 'r' / 'vae_in' / 'val_latest' / 'images' / 'synthesized_image')) == 2
+    status, log, _ = run(['--name', 'vae_in', '--checkpoints_dir', str(tmp_path), '--gpu_ids', '-1', '--labels',
+                          val_labels(demo_city)[0], '--out', str(tmp_path / 'g'), '--seed', '1'], capsys)
+    assert status == 0, log
+    assert len(os.listdir(tmp_path / 'g')) == 2  # the image and its LBP map
 
 
 def test_generate_errors_are_one_line_with_status_2(tiny_checkpoint, tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import train
-import util.checkpoint as ckpt
+import models.checkpoint as ckpt
 from conftest import random_batch, resolved, tiny_opt
 from models.pix2pix_model import Pix2PixModel
 from models.networks import label_convs
@@ -57,9 +57,10 @@ def test_a_checkpoint_trained_with_lookups_gives_the_same_images_with_dense_conv
     assert 'label_convs' not in torch.load(tmp_path / 'lk' / 'latest.pth', weights_only=True)['options']
     images = {}
     for mode in ('lookup', 'dense'):
-        opt = resolved(TestOptions(), ['--name', 'lk', '--checkpoints_dir', str(tmp_path), '--gpu_ids', '-1',
-                                       '--label_convs', mode, '--dataroot', demo_city])
-        model = ckpt.load_networks(Pix2PixModel(opt), opt)
+        options = TestOptions()
+        opt = resolved(options, ['--name', 'lk', '--checkpoints_dir', str(tmp_path), '--gpu_ids', '-1',
+                                 '--label_convs', mode, '--dataroot', demo_city])
+        model = ckpt.load_networks(Pix2PixModel(opt), options.run, opt)
         assert modes(model.networks()['G']) == {mode}
         with torch.no_grad():
             images[mode] = model(random_batch(opt, n=2, seed=1), mode='inference')['synthesized_image']

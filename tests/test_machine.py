@@ -92,9 +92,8 @@ def test_the_demo_takes_its_bf16_default_from_the_machine_module(monkeypatch, ca
 
 def test_bf16_on_a_cpu_that_emulates_it_stops_unless_forced(fake_cpu):
     fake_cpu(SKYLAKE, True)
-    opt = tiny_opt('--amp', 'bf16')
     with pytest.raises(UserError) as e:
-        amp.autocast(opt)
+        tiny_opt('--amp', 'bf16')  # refused as the options are resolved
     message = str(e.value)
     assert 'emulated' in message and 'many times slower' in message and '--amp none' in message
     assert '--force_amp' in message and '\n' not in message
@@ -103,13 +102,15 @@ def test_bf16_on_a_cpu_that_emulates_it_stops_unless_forced(fake_cpu):
     with amp.autocast(tiny_opt('--amp', 'none')):  # fp32 needs nothing
         assert not torch.is_autocast_enabled('cpu')
     fake_cpu(ZEN4, True)
-    with amp.autocast(opt):
+    with amp.autocast(tiny_opt('--amp', 'bf16')):
         assert torch.is_autocast_enabled('cpu')
 
 
-def test_train_py_refuses_emulated_bf16_before_training(fake_cpu, demo_city, tmp_path):
+def test_train_py_refuses_emulated_bf16_before_building_the_dataset(fake_cpu, demo_city, tmp_path, monkeypatch):
+    import data
     import train
     fake_cpu(HASWELL, False)
+    monkeypatch.setattr(data, 'create_dataloader', lambda opt: pytest.fail('the dataset was built'))
     args = ['--dataset_mode', 'cityscapes', '--dataroot', demo_city, '--checkpoints_dir', str(tmp_path),
             '--crop_size', '64', '--load_size', '64', '--num_upsampling_layers', 'normal', '--ngf', '4', '--ndf', '4',
             '--nhidden', '8', '--batchSize', '2', '--nThreads', '0', '--gpu_ids', '-1', '--no_vgg_loss', '--no_tf_log',

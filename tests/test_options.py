@@ -8,6 +8,7 @@ from conftest import NO_CHECKPOINTS, resolved, tiny_opt, train_opt
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
+from trainers.pix2pix_trainer import Pix2PixTrainer
 from util.errors import UserError
 
 
@@ -79,6 +80,17 @@ def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, cap
     assert (opt.amp, opt.channels_last) == ('none', False)
 
 
+def test_adam_betas_are_spades_for_each_schedule_and_given_ones_are_used():
+    def betas(*args):
+        opt = tiny_opt('--netG', 'spade', *args)
+        trainer = Pix2PixTrainer(opt, Pix2PixModel(opt))
+        return [group['betas'] for o in (trainer.optimizer_G, trainer.optimizer_D) for group in o.param_groups]
+    assert betas() == [(0.0, 0.9)] * 2
+    assert betas('--beta1', '0.5', '--beta2', '0.99') == [(0.5, 0.99)] * 2  # under TTUR too
+    assert betas('--no_TTUR') == [(0.5, 0.999)] * 2
+    assert betas('--no_TTUR', '--beta1', '0.1') == [(0.1, 0.999)] * 2
+
+
 def test_removed_options_are_argparse_errors(capsys):
     # --output_nc (G always makes RGB), --model (one model) and --tf_log (always on; --no_tf_log stays)
     for option in (['--output_nc', '3'], ['--model', 'pix2pix'], ['--tf_log']):
@@ -90,13 +102,13 @@ def test_removed_options_are_argparse_errors(capsys):
 
 def test_parsing_reads_no_file_and_probes_no_machine(monkeypatch, capsys):
     import options.base_options as base
-    import util.checkpoint as ckpt
+    import models.checkpoint as ckpt
     from util import machine
 
     def probed(*args):
         raise AssertionError('parse asked the machine or the file system')
     for module, name in ((machine, 'cpu_has_bf16'), (machine, 'device'), (base, 'hub_checkpoint_path'),
-                         (base, 'saved_options'), (ckpt, 'stored_options'), (ckpt, 'read')):
+                         (base, 'TrainedRun'), (ckpt, 'read_opt_json'), (ckpt.durable, 'read')):
         monkeypatch.setattr(module, name, probed)
     for options in (TrainOptions(), TestOptions()):  # the demo: its bf16 and VGG defaults wait for resolve
         opt = options.parse(['--name', 'x', '--checkpoints_dir', NO_CHECKPOINTS, '--load_from_opt_file'])

@@ -132,14 +132,15 @@ def test_ablation_commands_parse(dataset, tmp_path):
                 assert opt.netG == 'spade'
             else:
                 assert opt.netG == 'ulbp' and opt.no_lbp_D == (not opt.name.endswith(('_ulbpgan', '_lbpconv')))
-                assert opt.norm_G.startswith('spectralspade' if opt.name.endswith('_lbpgen') else 'spectralmfade')
+                spade_norm = opt.name.endswith('_lbp_generator')
+                assert opt.norm_G.startswith('spectralspade' if spade_norm else 'spectralmfade')
                 assert (opt.nhidden_lbp == 0) == opt.name.endswith('_lbpconv')
         elif script == 'test.py':
             TestOptions().parse(args)
         else:
             opt = evaluate.parse_args(args)
             assert opt.seg_size == 'original' and opt.dataroot == str(tmp_path / 'data')
-    assert names == {f'{dataset}_{row}' for row in ('spade', 'lbpgen', 'mfade', 'ulbpgan', 'lbpconv')}
+    assert names == {f'{dataset}_{row}' for row in ('spade', 'lbp_generator', 'mfade', 'ulbpgan', 'lbpconv')}
 
 
 def hub_with(tmp_path, *names):

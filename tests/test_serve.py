@@ -24,7 +24,7 @@ from PIL import Image
 
 import serve
 from data import palettes
-from models.synthesizer import Synthesizer
+from inference import Synthesizer
 from synth_helpers import one_thread, small_label, tiny_checkpoint  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures('one_thread')
@@ -43,15 +43,30 @@ def server(tiny_checkpoint):
     httpd.server_close()
 
 
-def request(server, method, path, body=None, content_type='image/png'):
-    """-> (status, Content-Type, body bytes)."""
+def request(server, method, path, body=None, content_type='image/png', host=None):
+    """-> (status, Content-Type, body bytes); host: the Host header, if not 127.0.0.1:port."""
     conn = http.client.HTTPConnection('127.0.0.1', server.server_port, timeout=60)
     headers = {'Content-Type': content_type} if body is not None else {}
+    if host is not None:
+        headers['Host'] = host
     conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
     out = (response.status, response.getheader('Content-Type'), response.read())
     conn.close()
     return out
+
+
+def test_a_request_addressed_to_another_host_is_refused(server):
+    """DNS rebinding: a page of evil.example.com whose name resolves to 127.0.0.1 must not read the API."""
+    port = server.server_port
+    for host in ('evil.example.com', f'evil.example.com:{port}', f'127.0.0.1.evil.example.com:{port}'):
+        status, kind, body = request(server, 'GET', '/api/info', host=host)
+        assert status == 403 and kind == 'application/json' and b'addressed to' in body, host
+    assert request(server, 'POST', '/api/synthesize', b'x', host='evil.example.com')[0] == 403
+    for host in (f'127.0.0.1:{port}', f'localhost:{port}', f'LOCALHOST:{port}', f'[::1]:{port}', 'localhost'):
+        assert request(server, 'GET', '/api/info', host=host)[0] == 200, host
+    assert serve.allowed_hosts('0.0.0.0') is None and 'pc.lan' in serve.allowed_hosts('pc.lan')
+    assert '[fe80::1]' in serve.allowed_hosts('fe80::1')
 
 
 def png_bytes(array):

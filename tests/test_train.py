@@ -15,7 +15,8 @@ import torch
 from PIL import Image
 
 import train
-import util.checkpoint as ckpt
+import models.checkpoint as ckpt
+import util.checkpoint as durable
 from conftest import resolved
 from options.test_options import TestOptions
 from util.errors import UserError
@@ -195,21 +196,21 @@ def test_non_finite_loss_stops_without_corrupting_the_checkpoint(dataroot, tmp_p
 
 def test_interrupted_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / 'x' / 'latest.pth'
-    ckpt.save(str(path), {'v': torch.tensor(1)})
+    durable.save(str(path), {'v': torch.tensor(1)})
 
     def dies_halfway(obj, f):
         f.write(b'partial')
         raise KeyboardInterrupt
     monkeypatch.setattr(torch, 'save', dies_halfway)
     with pytest.raises(KeyboardInterrupt):
-        ckpt.save(str(path), {'v': torch.tensor(2)})
+        durable.save(str(path), {'v': torch.tensor(2)})
     assert torch.load(path, weights_only=True)['v'].item() == 1
     assert os.listdir(path.parent) == ['latest.pth']  # no half-written .tmp left behind
 
 
 def test_save_flushes_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
     path = tmp_path / 'latest.pth'
-    ckpt.save(str(path), {'v': torch.tensor(1)})
+    durable.save(str(path), {'v': torch.tensor(1)})
     synced, real_fsync = [], os.fsync
 
     def recording_fsync(fd):
@@ -218,7 +219,7 @@ def test_save_flushes_the_file_before_the_rename_and_the_folder_after(tmp_path, 
         synced.append((target, old))
         real_fsync(fd)
     monkeypatch.setattr(os, 'fsync', recording_fsync)
-    ckpt.save(str(path), {'v': torch.tensor(2)})
+    durable.save(str(path), {'v': torch.tensor(2)})
     assert synced == [(str(path) + '.tmp', 1), (str(tmp_path), 2)]
 
 
@@ -337,7 +338,7 @@ def test_checkpoint_without_the_newer_options_still_loads(dataroot, trained, tmp
     state = torch.load(trained / 'res' / 'latest.pth', weights_only=True)
     for key in ('lbp_variant', 'nhidden_lbp', 'dataset_mode'):
         del state['options'][key]
-    ckpt.save(str(tmp_path / 'res' / 'latest.pth'), state)
+    durable.save(str(tmp_path / 'res' / 'latest.pth'), state)
     images = synthesize(dataroot, tmp_path, tmp_path / 'results', '--dataset_mode', 'cityscapes', '--how_many', '1')
     assert len(images) == 1 and next(iter(images.values())).shape == (32, 64, 3)
 

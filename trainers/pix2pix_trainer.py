@@ -1,6 +1,6 @@
 """One training iteration of Pix2PixModel: a G step, then --D_steps_per_G D steps.
 
-Owns the optimizers (SPADE's TTUR: Adam(0, 0.9), G at lr/2 and D at lr*2), mixed
+Owns the optimizers (SPADE's TTUR: Adam(--beta1 0, --beta2 0.9), G at lr/2 and D at lr*2), mixed
 precision (--amp) and the learning-rate schedule (linear decay over --niter_decay).
 """
 import math
@@ -19,7 +19,6 @@ class Pix2PixTrainer:
     def __init__(self, opt, model):
         self.opt = opt
         self.model = model
-        self.autocast()  # a bad --amp fails here, before any data is read
         self.scaler = torch.amp.GradScaler(opt.device.type, enabled=opt.amp == 'fp16')
         self.lr = opt.lr
         lr_g, lr_d, betas = self.rates(opt.lr)
@@ -30,9 +29,10 @@ class Pix2PixTrainer:
         self.g_losses, self.d_losses, self.generated = {}, {}, None
 
     def rates(self, lr):
-        if self.opt.no_TTUR:
-            return lr, lr, (self.opt.beta1, self.opt.beta2)
-        return lr / 2, lr * 2, (0.0, 0.9)
+        """(G's rate, D's rate, Adam's betas) for the base rate lr: TTUR's G at lr/2 and D at lr*2 unless
+        --no_TTUR; --beta1/--beta2 under either, as SPADE."""
+        betas = (self.opt.beta1, self.opt.beta2)
+        return (lr, lr, betas) if self.opt.no_TTUR else (lr / 2, lr * 2, betas)
 
     def autocast(self):
         return amp.autocast(self.opt)

@@ -5,7 +5,9 @@ from it (the demo's bf16, the benchmark's fast path, --amp's refusal) agrees.
     machine.describe()            # dict: CPU model, ISA flags, native bf16/fp16, threads, CUDA devices
     machine.summary()             # the same in one line (benchmark header, loss_log.txt header)
     machine.cpu_has_bf16()        # whether bf16 runs natively on this CPU (else oneDNN emulates it)
-    machine.device([0])           # the device a run with --gpu_ids 0 uses (CUDA if there, else the CPU)
+    machine.device_for('0')       # the device a run with --gpu_ids 0 uses (CUDA if there, else the CPU)
+    machine.native_bf16(device)   # whether bf16 runs natively there: then bf16 + channels_last is the fast path
+    machine.peak_memory_mb(device)
 
 Native bf16 on the CPU needs two things: oneDNN must accept bf16 (torch's probe
 `torch.ops.mkldnn._is_mkldnn_bf16_supported()`, which is False under e.g. ONEDNN_MAX_CPU_ISA=AVX2)
@@ -16,8 +18,11 @@ it there, several times slower than fp32. Nothing here times anything.
 import functools
 import os
 import platform
+import resource
 
 import torch
+
+from util.errors import UserError
 
 CPUINFO = '/proc/cpuinfo'
 # ISA flags worth reporting, in /proc/cpuinfo's spelling (x86 `flags`, Arm `Features`).
@@ -25,6 +30,7 @@ REPORTED_FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'avx512_fp16', 'amx_tile', '
                   'avx_ne_convert', 'bf16', 'fphp')
 BF16_FLAGS = ('avx512_bf16', 'amx_bf16', 'avx_ne_convert', 'bf16')  # any one: bf16 arithmetic in hardware
 FP16_FLAGS = ('avx512_fp16', 'amx_fp16', 'fphp')
+CUDA_BF16_MAJOR = 8  # compute capability of the first GPUs with bf16 tensor cores (Ampere)
 
 
 def read_cpuinfo(path=None):
@@ -76,6 +82,32 @@ def cpu_has_fp16():
     return _native(_onednn_fp16_probe, read_cpuinfo()[1], FP16_FLAGS)
 
 
+def native_bf16(device):
+    """Whether bf16 runs natively on `device`: a CUDA GPU of compute capability 8 or more (bf16 tensor
+    cores), or a CPU with bf16 units. Where it does, bf16 + channels_last is the fast path."""
+    if device.type == 'cuda':
+        return torch.cuda.get_device_capability(device)[0] >= CUDA_BF16_MAJOR
+    return device.type == 'cpu' and cpu_has_bf16()
+
+
+# The fast path where bf16 is native (README "Performance"): the options train.py and test.py take.
+FAST_OPTIONS = ('--amp', 'bf16', '--channels_last')
+
+
+def parse_gpu_ids(text):
+    """--gpu_ids '0,1' -> [0, 1]; negative ids ('-1') mean the CPU and are dropped."""
+    try:
+        ids = [int(i) for i in str(text).split(',') if i.strip()]
+    except ValueError:
+        raise UserError(f"--gpu_ids {text}: comma-separated GPU numbers, e.g. 0 or 0,1 (-1 for the CPU)") from None
+    return [i for i in ids if i >= 0]
+
+
+def device_for(gpu_ids_text):
+    """The device of --gpu_ids as typed (see `device`)."""
+    return device(parse_gpu_ids(gpu_ids_text))
+
+
 def device(gpu_ids):
     """The device of a run with these GPU numbers (parsed --gpu_ids; [] for the CPU): CUDA when asked
     for and present, else the CPU (so '--gpu_ids 0' works on a laptop); under torchrun, this
@@ -84,6 +116,13 @@ def device(gpu_ids):
         local_rank = int(os.environ.get('LOCAL_RANK', 0))
         return torch.device('cuda', gpu_ids[local_rank % len(gpu_ids)])
     return torch.device('cpu')
+
+
+def peak_memory_mb(device):
+    """The process's peak memory so far: CUDA's allocator peak on a GPU, the peak RSS on the CPU."""
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def cuda_devices():
@@ -95,7 +134,7 @@ def cuda_devices():
         p = torch.cuda.get_device_properties(i)
         out.append({'name': p.name, 'capability': f'{p.major}.{p.minor}',
                     'memory_gb': round(p.total_memory / 2 ** 30, 1),
-                    'bf16': p.major >= 8})  # Ampere and later have bf16 tensor cores
+                    'bf16': p.major >= CUDA_BF16_MAJOR})
     return out
 
 

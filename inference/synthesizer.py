@@ -1,22 +1,25 @@
 """A trained model as a function: label ids in, images (and LBP maps) out. Used by generate.py and serve.py.
 
-    from models.synthesizer import Synthesizer
-    synth = Synthesizer('checkpoints/demo')                  # device=None: CUDA if there, else the CPU
+    import torch
+    from inference import Synthesizer
+    synth = Synthesizer('checkpoints/demo', device=torch.device('cpu'))  # None: CUDA if there, else the CPU
     ids = synth.read_labels('datasets/demo/gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
     out = synth(ids, seed=0)                                  # H×W or N×H×W model ids (numpy or torch)
     out.image, out.lbp                                        # H×W×3 uint8, H×W uint8 (None without G_L)
 
-Everything the networks need comes from the checkpoint: its stored options (util.checkpoint: label
-count, don't care, instance channel, size, LBP variant, netG, ...) become TestOptions' defaults,
-exactly as for test.py, and util.checkpoint.load_networks loads the weights.
+Everything the networks need is what the run fixed (models/checkpoint.py's TrainedRun, opened once:
+label count, don't care, instance channel, size, LBP variant, netG, norm_E, ...); no command line
+is parsed. test.py loads the same way (models.checkpoint.load_networks).
 
 Label ids are the model's (0..label_nc-1, label_nc = don't care with --contain_dontcare_label); files
-in a dataset's own convention go through `read_labels` (data/label_maps.py). A map of another size is
-resized with nearest neighbour (said once). Without an instance map, a model with the instance-edge
-channel gets the label map itself as instances (an edge at every class boundary). With --use_vae the
-style is random (`seed` fixes it: one style per image, whatever the batching), or the encoder's mean
-for a style photo (`style`). One call at a time per Synthesizer (a lock): serve.py's threads share one.
+in a dataset's own convention go through `read_labels` (data/label_maps.py). `fit` is the one check
+and resize of a map at inference: ids that are no class are refused, another size is resized with
+nearest neighbour (said once). Without an instance map, a model with the instance-edge channel gets
+the label map itself as instances (an edge at every class boundary). With --use_vae the style is
+random (`seed` fixes it: one style per image, whatever the batching), or the encoder's mean for a
+style photo (`style`). One call at a time per Synthesizer (a lock): serve.py's threads share one.
 """
+import io
 import os
 import threading
 from collections import namedtuple
@@ -26,12 +29,11 @@ import torch
 from PIL import Image
 
 import util.amp as amp
-import util.checkpoint as ckpt
 from data import label_maps, palettes
 from data.base_dataset import Preprocess, image_size, open_decoded, transform_image
+from models.checkpoint import TrainedRun, inference_options, load_networks
 from models.pix2pix_model import Pix2PixModel
-from options.base_options import saved_options
-from options.test_options import TestOptions
+from util import machine
 from util.errors import UserError
 from util.images import tensor2im
 
@@ -40,40 +42,31 @@ AMP = {None: 'none', torch.float32: 'none', torch.bfloat16: 'bf16', torch.float1
        'fp32': 'none', 'none': 'none', 'bf16': 'bf16', 'fp16': 'fp16'}
 
 
-def gpu_ids_for(device):
-    """None / 'cpu' / 'cuda[:N]' / torch.device -> the --gpu_ids value."""
+def as_device(device):
+    """None: CUDA when there, else the CPU (as --gpu_ids 0 everywhere); else a torch.device (or its name)."""
     if device is None:
-        return '0'  # CUDA when there, else the CPU (as the other entry points)
+        return machine.device_for('0')
     device = torch.device(device)
-    if device.type == 'cpu':
-        return '-1'
-    if device.type == 'cuda':
-        if not torch.cuda.is_available():
-            raise UserError(f"device {device}: CUDA is not available here; use device='cpu'")
-        return str(device.index or 0)
-    raise UserError(f"device {device}: use 'cpu' or 'cuda[:N]'")
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise UserError(f"device {device}: CUDA is not available here; use torch.device('cpu')")
+    if device.type not in ('cpu', 'cuda'):
+        raise UserError(f"device {device}: use torch.device('cpu') or torch.device('cuda', N)")
+    return device if device.type == 'cpu' or device.index is not None else torch.device('cuda', 0)
 
 
 class Synthesizer:
     def __init__(self, checkpoint, device=None, dtype=torch.float32, which_epoch='latest', batch_size=1):
         """checkpoint: the folder checkpoints/<name> (its <which_epoch>.pth); dtype: float32, or bfloat16 /
         float16 to run under autocast as --amp does; batch_size: images per forward pass."""
-        folder = os.path.normpath(str(checkpoint))
         if dtype not in AMP:
             raise UserError(f"dtype {dtype}: one of torch.float32, torch.bfloat16, torch.float16")
         if batch_size < 1:
             raise UserError(f"batch size {batch_size}: must be at least 1")
-        args = ['--name', os.path.basename(folder), '--checkpoints_dir', os.path.dirname(folder) or '.',
-                '--which_epoch', str(which_epoch), '--gpu_ids', gpu_ids_for(device), '--amp', AMP[dtype],
-                '--batchSize', str(batch_size), '--nThreads', '0']
-        ckpt.read(os.path.join(folder, f'{which_epoch}.pth'), _Named(folder), mmap=True)  # a clear error first
-        self.trained = saved_options(folder)[1]  # opt.json ({} without one)
-        if self.trained.get('norm_E') not in (None, 'spectralinstance'):  # the encoder's norm is not stored in the .pth
-            args += ['--norm_E', self.trained['norm_E']]
-        options = TestOptions()
-        self.opt = opt = options.resolve(options.parse(args))
-        self.model = ckpt.load_networks(Pix2PixModel(opt).to(opt.device), opt)
+        self.run = TrainedRun(checkpoint, which_epoch)
+        self.run.require_state()  # a clear error before anything is built
+        self.opt = opt = inference_options(self.run, as_device(device), AMP[dtype])
         self.precision = amp.autocast(opt)
+        self.model = load_networks(Pix2PixModel(opt).to(opt.device), self.run, opt)
         height, width = image_size(opt.crop_size, opt.aspect_ratio)
         self.size = (width, height)
         self.batch_size = batch_size
@@ -141,18 +134,24 @@ class Synthesizer:
             raise UserError(f"{what}: integer class ids, not {arr.dtype} values")
         single = arr.ndim == 2
         arr = arr.astype(np.int64)[None] if single else arr.astype(np.int64)
+        maps = [self.fit(a, what, check)[0] for a in arr]
+        return np.stack(maps), single
+
+    def fit(self, ids, what='labels', check=True):
+        """One H×W map of model ids -> (the map at the model's size, its (w, h) before resizing or None).
+        check: ids that are no class of the model are refused, naming `what`."""
         if check:
-            bad = ~label_maps.valid(arr, self.opt)
+            bad = ~label_maps.valid(ids, self.opt)
             if bad.any():
-                values = ', '.join(str(v) for v in np.unique(arr[bad])[:5])
-                raise UserError(f"{what}: id(s) {values} are no class of this model ({label_maps.model_ids_text(self.opt)})")
-        fitted = [label_maps.fit(a, self.opt) for a in arr]
-        before = next((b for _, b in fitted if b), None)
+                values = ', '.join(str(v) for v in np.unique(ids[bad])[:5])
+                raise UserError(f"{what}: id(s) {values} are no class of this model "
+                                f"({label_maps.model_ids_text(self.opt)})")
+        fitted, before = label_maps.fit(ids, self.opt)
         if before and check and not self.resized_once:
-            print(f"label maps of {before[0]}x{before[1]} resized to the model's {self.size[0]}x{self.size[1]} "
-                  f"(nearest neighbour)")
+            print(f"resizing label maps to the model's {self.size[0]}x{self.size[1]} with nearest neighbour "
+                  f"({what} is {before[0]}x{before[1]})")
             self.resized_once = True
-        return np.stack([a for a, _ in fitted]), single
+        return fitted, before
 
     def styles(self, n, style, seed):
         """N×z_dim style vectors, or None for a model without the encoder's style input."""
@@ -178,7 +177,6 @@ class Synthesizer:
         if isinstance(style, (str, os.PathLike)):
             img = open_decoded(style, 'style image')
         elif isinstance(style, (bytes, bytearray)):
-            import io
             img = open_decoded(io.BytesIO(style), 'style image', 'the style photo')
         elif isinstance(style, Image.Image):
             img = style
@@ -198,12 +196,9 @@ class Synthesizer:
         if not self.opt.no_instance:
             instance = torch.from_numpy(ids if inst is None else inst)[:, None]
         with torch.inference_mode(), self.precision:
-            # The model's own preprocessing and networks; G gets z directly (model.generate would draw
-            # a random style inside G from the global RNG, per batch).
             semantics, _ = self.model.preprocess_input({'label': label, 'instance': instance})
-            nets = self.model.nets
-            lbp = nets['GL'](semantics) if self.has_lbp else None
-            image = nets['G'](semantics, lbp, z=z)
+            fake, _ = self.model.generate_fake(semantics, z=z)  # z given: no style drawn inside G per batch
+        image, lbp = fake['synthesized_image'], fake['synthesized_lbp']
         return image.float().cpu(), None if lbp is None else lbp.float().cpu()
 
 
@@ -211,10 +206,3 @@ def style_seed(seed, index):
     """The RNG seed of image `index`'s style for a call's `seed`: each image's own, so a style does not
     depend on which other images share its batch."""
     return (int(seed) * 1_000_003 + index) % 2 ** 63
-
-
-class _Named:
-    """The `opt` util.checkpoint.read names in its 'train first' message."""
-
-    def __init__(self, folder):
-        self.name = os.path.basename(folder)
