@@ -18,7 +18,6 @@ even-numbered real images against the odd-numbered ones (the floor).
 """
 import copy
 import csv
-import json
 import os
 import time
 
@@ -35,6 +34,7 @@ from evaluation.segmentation import (DEFAULT_MIOU_RULE, confusion_matrix, label_
 from evaluation.segmenters import build_segmenter
 from util.errors import UserError
 from util.images import tensor2im
+from util.jsonfile import read_json, write_json
 
 COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'texture_js', 'texture_js_riu2', 'lbp_distance', 'lbp_map_distance',
            'miou', 'accuracy', 'fid_seg', 'kid_seg', 'seconds')
@@ -91,8 +91,8 @@ class TrainingEvaluator:
 
     def keep_rows_until(self, iteration):
         """On resume: drop rows logged after the checkpoint (those iterations are trained again)."""
-        if os.path.isfile(self.per_class_path):
-            per_class = read_json(self.per_class_path)
+        per_class = read_json(self.per_class_path)
+        if per_class is not None:
             write_json(self.per_class_path, {k: v for k, v in per_class.items() if int(k) <= iteration})
         if not os.path.isfile(self.path):
             return
@@ -142,7 +142,7 @@ class TrainingEvaluator:
             row.update(seg)
         row['seconds'] = round(time.time() - start, 2)
         self._write([row], 'a')
-        logged = read_json(self.per_class_path) if os.path.isfile(self.per_class_path) else {}
+        logged = read_json(self.per_class_path, {})
         write_json(self.per_class_path, {**logged, str(iteration): per_class})
         if writer is not None:
             for k, v in row.items():
@@ -166,13 +166,3 @@ class TrainingEvaluator:
                 'class_iou': {str(c): float(v) for c, v in enumerate(per_class_iou(conf)) if v == v}}
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json(path, obj):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)

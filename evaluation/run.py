@@ -1,9 +1,7 @@
 """What evaluate.py does with its options: load the protocol's networks, score the folder test.py
 wrote, write metrics.json next to images/ and return the metrics."""
-import json
 import os
 import sys
-
 
 from evaluation import protocol, results
 from evaluation.inception import load_fid_inception
@@ -11,6 +9,7 @@ from evaluation.scoring import score_folder
 from evaluation.segmentation import label_space
 from evaluation.segmenters import build_segmenter
 from util import machine
+from util.jsonfile import write_json
 from util.weights import MissingWeights
 
 
@@ -49,12 +48,6 @@ def load_networks(cfg, device, notes):
     return (None if inception is None else inception.to(device),
             None if segmenter is None else segmenter.to(device), device)
 
-
-def write_json(path, obj):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)  # never leave a half-written metrics.json behind
 
 
 def evaluate(cfg):

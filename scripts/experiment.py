@@ -25,7 +25,6 @@ Writes <out>/table.md, results.json and curves.png.
 import argparse
 import concurrent.futures
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -38,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from scripts import ablation  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
+from util.jsonfile import read_json, write_json  # noqa: E402
 from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
 
 ROWS = {k: ablation.ROWS[k] for k in ablation.DEMO_ROWS}  # name -> (label, train.py options)
@@ -109,18 +109,6 @@ def run(cmd, threads=None):
                         f"finished runs are kept")
 
 
-def read_json(path, default=None):
-    if not os.path.isfile(path):
-        return default
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json(path, obj):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def made_for(path, wanted, what, fix):
