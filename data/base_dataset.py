@@ -104,6 +104,8 @@ class BaseDataset(Dataset):
     """
     LABEL_NC = None
     CONTAIN_DONTCARE_LABEL = False
+    # The fix an out-of-range label value's error suggests; a dataset with fixed ids says where they come from.
+    LABEL_FIX = "check --label_nc / --contain_dontcare_label"
 
     @classmethod
     def modify_commandline_options(cls, parser, is_train):
@@ -117,7 +119,7 @@ class BaseDataset(Dataset):
         self.label_nc, self.contain_dontcare_label = label_nc, contain_dontcare_label
         self.preprocess, self.seed = preprocess, seed
         labels, images, instances = self.get_paths()
-        self.check_counts(labels, images, instances)
+        self.check_counts(labels, images, instances, pairing_check)
         labels, images, instances = labels[:max_size], images[:max_size], instances[:max_size]
         if pairing_check:
             self.check_pairing(labels, images, instances)
@@ -141,15 +143,28 @@ class BaseDataset(Dataset):
         """map_label with this dataset's label settings."""
         return self.map_label(raw, self.label_nc, self.contain_dontcare_label)
 
-    def check_counts(self, labels, images, instances):
+    def check_counts(self, labels, images, instances, pairing_check=True):
         if not images:
             raise UserError(f"no images found in {self.where()} for --phase {self.phase}; "
                             f"expected {self.layout()}")
         if len(labels) != len(images) or (self.instances and len(instances) != len(images)):
             inst = f", {len(instances)} instance maps (or pass --no_instance)" if self.instances else ''
+            which = self.unpaired(labels, images, instances) if pairing_check else ''
             raise UserError(f"{self.where()}: {len(labels)} label maps but {len(images)} images{inst} "
-                            f"for --phase {self.phase}; every image needs exactly one of each "
+                            f"for --phase {self.phase}{which}; every image needs exactly one of each "
                             f"({self.layout()})")
+
+    def unpaired(self, labels, images, instances):
+        """', <file> has no <partner>' for the first file whose pair_key no file of another kind shares,
+        so that a count mismatch names the file to add or remove; '' when every key is shared."""
+        kinds = {'label map': labels, 'image': images, **({'instance map': instances} if self.instances else {})}
+        keys = {kind: {self.pair_key(p) for p in paths} for kind, paths in kinds.items()}
+        for kind, paths in kinds.items():
+            for path in paths:
+                missing = [other for other in kinds if other != kind and self.pair_key(path) not in keys[other]]
+                if missing:
+                    return f", {path} has no {' and no '.join(missing)}"
+        return ''
 
     def check_pairing(self, labels, images, instances):
         for i, (label, image) in enumerate(zip(labels, images)):
@@ -177,7 +192,7 @@ class BaseDataset(Dataset):
         label_path, image_path = self.label_paths[index], self.image_paths[index]
         raw = read_label(label_path)
         label = self.label_ids(raw)
-        check_label_values(label, raw, label_path, self.label_nc, self.contain_dontcare_label)
+        check_label_values(label, raw, label_path, self.label_nc, self.contain_dontcare_label, self.LABEL_FIX)
         image = read_image(image_path)
         check_same_size(image.size, label_path, image_path, raw)
         params = get_params(prep, image.size, image_path, sample_generator(self.seed, epoch, index))
@@ -279,14 +294,14 @@ def valid_ids(ids, label_nc, contain_dontcare_label):
     return ok
 
 
-def check_label_values(label, raw, path, label_nc, contain_dontcare_label):
-    """Every id must be a class or the don't-care id (valid_ids)."""
+def check_label_values(label, raw, path, label_nc, contain_dontcare_label, fix=BaseDataset.LABEL_FIX):
+    """Every id must be a class or the don't-care id (valid_ids); `fix` ends the error."""
     ok = valid_ids(label, label_nc, contain_dontcare_label)
     if not ok.all():
         values = ', '.join(str(v) for v in np.unique(raw[~ok])[:5])
         dontcare = 'with' if contain_dontcare_label else 'without'
         raise UserError(f"{path}: label value(s) {values} out of range for --label_nc {label_nc} {dontcare} "
-                        f"--contain_dontcare_label; check --label_nc / --contain_dontcare_label")
+                        f"--contain_dontcare_label; {fix}")
 
 
 def check_same_size(image_size, other_path, image_path, other):

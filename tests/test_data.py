@@ -1,6 +1,7 @@
 """Tests of data/: every dataset mode on tiny generated data, transforms, input checks, loader."""
 import filecmp
 import os
+import re
 import shutil
 
 import numpy as np
@@ -255,7 +256,9 @@ def test_coco_without_inst_folder_asks_for_no_instance(demo_roots, tmp_path):
 def test_count_mismatch(city_copy):
     label = sorted((city_copy / 'gtFine' / 'train').rglob('*_labelIds.png'))[0]
     os.remove(label)
-    with pytest.raises(UserError, match=r'5 label maps but 6 images, 6 instance maps'):
+    image = str(label).replace('gtFine', 'leftImg8bit').replace('_leftImg8bit_labelIds', '_leftImg8bit')
+    with pytest.raises(UserError, match=r'5 label maps but 6 images, 6 instance maps \(or pass --no_instance\) '
+                                        rf'for --phase train, {re.escape(image)} has no label map; every image'):
         build('--dataroot', city_copy, '--dataset_mode', 'cityscapes')
 
 
