@@ -222,6 +222,17 @@ def sample_key(path):
     return stem
 
 
+def set_cpu_defaults(parser, is_train):
+    """The defaults of the modes sized for a 2-core CPU (demo, camvid): batches of 4, a narrow model
+    (ngf/ndf 16, MFADE hidden width 32), and two training defaults left to BaseOptions.resolve because
+    they depend on the machine: --amp auto and --channels_last (bf16 + channels_last on a CPU with bf16
+    units, util/machine.py), and the VGG loss only when its weights are already at hand (--vgg_weights
+    or the torch hub cache), so that these modes train offline."""
+    parser.set_defaults(batchSize=4, ngf=16, nhidden=32)
+    if is_train:
+        parser.set_defaults(ndf=16, amp='auto', channels_last=None, no_vgg_loss=None)  # (decided by resolve)
+
+
 def require_dir(path, what, layout):
     """UserError unless `path` is a directory; `what` says which option/folder it is."""
     if not os.path.isdir(path):

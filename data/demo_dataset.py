@@ -3,15 +3,13 @@
 On first use (--dataroot missing or empty) the scenes are generated there by
 data/demo_scenes.py (Cityscapes format, 256x128, 200 train + 20 val); later runs
 reuse them. Defaults suit a quick CPU run (`python train.py` in ~8 minutes on 2 cores):
-128x64 images, batches of 4, a narrow model (ngf/ndf 16, MFADE hidden width 32), 20
-epochs. Two training defaults depend on the machine, so the option setter leaves them to
-BaseOptions.resolve: --amp auto and --channels_last (bf16 + channels_last on a CPU with bf16
-units, util/machine.py), and the VGG loss only when its weights are already at hand
-(--vgg_weights or the torch hub cache), since the demo must run offline.
+128x64 images, 20 epochs, and base_dataset.set_cpu_defaults' batches of 4, narrow model and
+machine-chosen --amp, --channels_last and VGG loss.
 """
 import os
 import shutil
 
+from data.base_dataset import set_cpu_defaults
 from data.cityscapes_dataset import CityscapesDataset
 from data.demo_scenes import make_demo
 
@@ -23,11 +21,11 @@ class DemoDataset(CityscapesDataset):
     @classmethod
     def modify_commandline_options(cls, parser, is_train):
         parser = super().modify_commandline_options(parser, is_train)
-        parser.set_defaults(load_size=128, crop_size=128, batchSize=4, display_winsize=128, ngf=16, nhidden=32,
+        parser.set_defaults(load_size=128, crop_size=128, display_winsize=128,
                             num_upsampling_layers='normal')  # Cityscapes' 'more' would leave a 1×2 latent
+        set_cpu_defaults(parser, is_train)
         if is_train:
-            parser.set_defaults(ndf=16, niter=20, display_freq=100, print_freq=25, save_epoch_freq=10,
-                                amp='auto', channels_last=None, no_vgg_loss=None)  # (decided by resolve)
+            parser.set_defaults(niter=20, display_freq=100, print_freq=25, save_epoch_freq=10)
         return parser
 
     def get_paths(self):
