@@ -39,9 +39,9 @@ def parse_args(argv=None):
     p.add_argument('--lbp_variant', choices=VARIANTS, default=None,
                    help="LBP operator of the LBP distance; default: opt.json's, else classic")
     p.add_argument('--segmenter', choices=NAMES, default=None,
-                   help='default: drn (cityscapes), upernet (ade20k), deeplabv2 (coco), small (demo/custom)')
+                   help='default: drn (cityscapes), upernet (ade20k), deeplabv2 (coco), small (camvid/demo/custom)')
     p.add_argument('--miou_rule', choices=MIOU_RULES, default=None,
-                   help="default: the dataset's reference: union (cityscapes, demo, custom), all (ade20k), gt (coco)")
+                   help="default: the dataset's reference: union (cityscapes, camvid, demo, custom), all (ade20k), gt (coco)")
     p.add_argument('--seg_size', choices=('native', 'original'), default='native',
                    help="segment at the synthesized size, or upsampled to the dataset's label files")
     p.add_argument('--fid_weights', default='', help='pt_inception-2015-12-05-6726825d.pth (default: hub cache)')

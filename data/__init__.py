@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 from data.base_dataset import Preprocess, image_size
 from util.errors import DataError, UserError
 
-MODES = ('cityscapes', 'ade20k', 'coco', 'custom', 'demo')
+MODES = ('cityscapes', 'ade20k', 'coco', 'camvid', 'custom', 'demo')
 
 
 def dataset_class(dataset_mode):

@@ -28,7 +28,7 @@ FORMATS = ('auto', 'ids', 'colors', 'model')
 COLOUR_MODES = ('RGB', 'RGBA', 'RGBX', 'RGBa', 'CMYK', 'YCbCr', 'LAB', 'HSV')
 RAW_NAMES = {'cityscapes': 'Cityscapes labelIds', 'demo': 'Cityscapes labelIds (the demo)',
              'ade20k': 'ADE20K annotation values, 0 = unlabelled', 'coco': 'COCO-Stuff ids, 255 = unlabelled',
-             'custom': 'class ids'}
+             'camvid': 'CamVid ids, 11 = void', 'custom': 'class ids'}
 
 
 class LabelMap:

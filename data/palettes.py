@@ -14,6 +14,8 @@ colour label map turns into the model's ids with `Palette.lookup` and nothing el
               the bit-spread table of `colormap` at id + 1, and its own colours for sea, sky-other,
               tree, clouds and grass. (COCO-Stuff itself publishes colours only for stuff classes,
               things all black.) Black = raw 255 = unlabelled (the don't-care id 182).
+  camvid      CamVid's 11 classes as the SegNet tutorial colours them (its test_segmentation_camvid.py);
+              black = void (the don't-care id 11).
   demo        the demo's 10 classes (data/demo_scenes.py) in Cityscapes ids and colours.
   labels      what test.py draws as `input_label` for any label count (`label_colors`): so its
               pictures read back as ids.
@@ -23,7 +25,7 @@ colour label map turns into the model's ids with `Palette.lookup` and nothing el
 """
 import numpy as np
 
-from data import demo_scenes
+from data import camvid_dataset, demo_scenes
 
 # (name, colour) per Cityscapes labelId 0..34.
 CITYSCAPES = (
@@ -82,6 +84,10 @@ ADE20K_COLORS = (
     (71, 0, 255), (122, 0, 255), (0, 255, 184), (0, 92, 255), (184, 255, 0), (0, 133, 255), (255, 214, 0),
     (25, 194, 194), (102, 255, 0), (92, 0, 255),
 )
+
+# SegNet's colours of CamVid's ids 0..10 (names: data/camvid_dataset.py).
+CAMVID_COLORS = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
+                 (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192))
 
 # COCO-Stuff's 182 class names, ids 0..181 (labels.txt 1..182; its 0 'unlabeled' is raw 255 here).
 COCO_NAMES = (
@@ -188,6 +194,12 @@ def coco(opt):
     return Palette('coco', "COCO-Stuff's colours (SPADE's)", entries + dontcare_entry(opt))
 
 
+def camvid(opt):
+    return Palette('camvid', "CamVid's colours (SegNet's)",
+                   [(i, name, colour) for i, (name, colour) in enumerate(zip(camvid_dataset.CLASSES, CAMVID_COLORS))
+                    if i < opt.label_nc] + dontcare_entry(opt))
+
+
 def demo(opt):
     ids = demo_scenes.LABEL_IDS['cityscapes']
     order = list(range(1, len(ids))) + [0]  # 'void' (the ego vehicle's bonnet) last
@@ -205,7 +217,7 @@ def labels(opt):
 
 
 # Which official palette fits a model: by its dataset mode, else by its label count.
-BY_MODE = {'cityscapes': cityscapes, 'demo': demo, 'ade20k': ade20k, 'coco': coco}
+BY_MODE = {'cityscapes': cityscapes, 'demo': demo, 'ade20k': ade20k, 'coco': coco, 'camvid': camvid}
 BY_COUNT = {35: cityscapes, 150: ade20k, 182: coco}
 
 
@@ -231,6 +243,8 @@ def classes_for(opt):
 def known_palettes():
     """Every official palette at its dataset's label count, for recognising colour files of unknown origin."""
     from types import SimpleNamespace
+    # CamVid before COCO-Stuff: all of SegNet's colours but pavement's are in COCO-Stuff's table too.
     return [cityscapes(SimpleNamespace(label_nc=35, contain_dontcare_label=False)),
             ade20k(SimpleNamespace(label_nc=150, contain_dontcare_label=True)),
+            camvid(SimpleNamespace(label_nc=camvid_dataset.CamvidDataset.LABEL_NC, contain_dontcare_label=True)),
             coco(SimpleNamespace(label_nc=182, contain_dontcare_label=True))]

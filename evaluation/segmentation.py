@@ -27,7 +27,8 @@ _CITYSCAPES_TRAIN_IDS = {
 CITYSCAPES_CLASSES = 19
 
 MIOU_RULES = ('union', 'all', 'gt')
-DEFAULT_MIOU_RULE = {'cityscapes': 'union', 'ade20k': 'all', 'coco': 'gt', 'custom': 'union', 'demo': 'union'}
+DEFAULT_MIOU_RULE = {'cityscapes': 'union', 'ade20k': 'all', 'coco': 'gt', 'camvid': 'union', 'custom': 'union',
+                     'demo': 'union'}
 RULE_MEANING = {'union': 'mean over classes with union > 0 (fyu/drn)',
                 'all': 'mean over all classes, absent ones count 0 (CSAILVision)',
                 'gt': 'mean over classes present in the ground truth (kazuto1011 deeplab-pytorch)'}

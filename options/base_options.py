@@ -70,7 +70,7 @@ class BaseOptions:
         # data
         parser.add_argument('--dataroot', type=str, default='./datasets/demo')
         parser.add_argument('--dataset_mode', type=str, default='demo',
-                            help='cityscapes | ade20k | coco | custom | demo')
+                            help='cityscapes | ade20k | coco | camvid | custom | demo')
         # (custom's folders are options whatever the mode: test.py learns the mode from the checkpoint)
         parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
         parser.add_argument('--image_dir', type=str, default='', help='custom: folder of images')

