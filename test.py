@@ -4,8 +4,9 @@ The run supplies what it fixed (architecture, label classes, crop size, dataset 
 dataroot); the command line gives the run (--which_epoch, --phase ...) and wins where it says more.
 
 Writes results/<name>/<phase>_<epoch>/index.html and images/<kind>/<stem>.png for kind in
-input_label (colourised), synthesized_image, synthesized_lbp, real_image, real_lbp and
-label_ids (the label map the model saw, as a PNG of ids: what evaluate.py scores against).
+input_label (colourised: data/palettes.py's drawing_colors), synthesized_image, synthesized_lbp,
+real_image, real_lbp and label_ids (the label map the model saw, as a PNG of ids: what evaluate.py
+scores against).
 """
 import os
 import sys
@@ -46,7 +47,7 @@ def main(args=None):
     prepare(model, opt)  # --channels_last, --compile
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)
-    colors = palettes.label_colors(opt.label_nc)
+    colors = palettes.drawing_colors(opt)
     web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
     page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')
     done = 0

@@ -89,7 +89,7 @@ class Training:
         self.stop = StopRequest()
         self.start_iteration = trainer.iteration
         self.postfix = {}  # the latest losses, shown on every epoch's progress bar
-        self.label_colors = palettes.label_colors(opt.label_nc)
+        self.label_colors = palettes.drawing_colors(opt)
         self.last_epoch = opt.niter + opt.niter_decay
         self.evaluator = None
         if opt.eval_freq and rank0:

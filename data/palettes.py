@@ -17,11 +17,11 @@ colour label map turns into the model's ids with `Palette.lookup` and nothing el
   camvid      CamVid's 11 classes as the SegNet tutorial colours them (its test_segmentation_camvid.py);
               black = void (the don't-care id 11).
   demo        the demo's 10 classes (data/demo_scenes.py) in Cityscapes ids and colours.
-  labels      what test.py draws as `input_label` for any label count (`label_colors`): so its
-              pictures read back as ids.
+  labels      test.py's own colours for any label count (`label_colors`), drawn where the dataset has no
+              palette of one colour per id (`drawing_colors`): so its pictures read back as ids.
 
 `python -m data.check_labels` and generate.py match colour label maps against these; serve.py lists
-`classes_for(opt)` on its page.
+`classes_for(opt)` on its page; test.py and the training snapshots draw label maps in `drawing_colors(opt)`.
 """
 import numpy as np
 
@@ -233,6 +233,20 @@ def palettes_for(opt):
         found.append(cityscapes(opt))  # the demo's ids are Cityscapes', so are all its colours
     found.append(labels(opt))
     return [p for p in found if p is not None and len(p)]
+
+
+def drawing_colors(opt):
+    """(label_nc+1)×3 uint8, the colour of each id and (last, black) of don't care: the dataset's official
+    colours where they give every id one of its own (CamVid, COCO-Stuff), so a drawing reads back as its
+    ids and looks as the dataset's own pictures do; else test.py's `label_colors`."""
+    table = label_colors(opt.label_nc)
+    palette = official(opt)
+    if palette is None or len(palette.by_colour) < len(palette) or \
+            {i for i, _, _ in palette.entries} < set(range(opt.label_nc)):
+        return table
+    for i, _, colour in palette.entries:
+        table[i] = colour
+    return table
 
 
 def classes_for(opt):

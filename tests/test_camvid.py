@@ -2,6 +2,7 @@
 never needed): loading, void as don't care, bad input, check_labels, colours, evaluation, generate.py."""
 import importlib.util
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -115,12 +116,16 @@ def test_check_labels_recognises_the_layout(camvid, capsys):
     assert '--dataset_mode custom --label_dir' in capsys.readouterr().out
 
 
-def test_palette_names_and_colours_read_back(tmp_path):
+def test_palette_names_colours_and_drawings_read_back(tmp_path):
     opt = options(tmp_path)  # (no data is read)
     classes = palettes.classes_for(opt)
     assert [name for _, name, _ in classes] == list(camvid_dataset.CLASSES) + ["don't care"]
     assert dict((name, c) for _, name, c in classes)['road'] == (128, 64, 128)
-    drawn = COLOURS
+    drawn = palettes.drawing_colors(opt)
+    np.testing.assert_array_equal(drawn, COLOURS)  # test.py draws SegNet's colours, void black
+    for mode, n, dontcare in (('cityscapes', 35, False), ('ade20k', 150, True)):  # colours shared by two ids:
+        other = SimpleNamespace(dataset_mode=mode, label_nc=n, contain_dontcare_label=dontcare)  # test.py's own
+        np.testing.assert_array_equal(palettes.drawing_colors(other), palettes.label_colors(n))
     ids = label_of(0).astype(np.int64)
     rgb_path = tmp_path / 'colours.png'
     Image.fromarray(drawn[ids]).save(rgb_path)
