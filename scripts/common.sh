@@ -1,4 +1,4 @@
-# Shared helpers of scripts/{cityscapes,ade20k,coco}.sh; source it, do not run it.
+# Shared helpers of scripts/{cityscapes,ade20k,coco,camvid}.sh; source it, do not run it.
 #
 # Every check fails with ONE line on stderr ("<script>: error: ...") and exit status 1, so a
 # missing dataset folder or weight file is caught before hours of training, not after.
@@ -67,8 +67,10 @@ require_weight() {
     return 0
 }
 
+# VGG_OPTIONAL=1 (set by a script whose dataset trains with the VGG loss only when its weights are at hand,
+# camvid.sh) skips the check: train.py then decides.
 require_vgg() {
-    [[ "${NO_VGG:-0}" == 1 ]] && return 0
+    [[ "${NO_VGG:-0}" == 1 || "${VGG_OPTIONAL:-0}" == 1 ]] && return 0
     require_weight "VGG19 perceptual loss (training)" VGG_WEIGHTS vgg19-dcbb9e9d.pth \
         https://download.pytorch.org/models/vgg19-dcbb9e9d.pth "or NO_VGG=1 to train without the VGG loss"
 }
@@ -148,9 +150,10 @@ print_table() {
     "$PYTHON" -m evaluation.table "$REPO_ROOT/results" "$@" --protocol
 }
 
-# dataset_main [MODE]: the driver of cityscapes.sh / ade20k.sh / coco.sh. The calling script sets
+# dataset_main [MODE]: the driver of cityscapes.sh / ade20k.sh / coco.sh / camvid.sh. The calling script sets
 #   DATASET, DATAROOT, GLOBAL_BATCH, NITER, NITER_DECAY, DATA_ARGS (array of dataset options)
-# and defines check_split train|val (require_dir on the split's folders) and require_segmenter.
+# and defines check_split train|val (require_dir on the split's folders) and require_segmenter; it may
+# define prepare_eval, run once after every check when a mode evaluates (camvid.sh trains its segmenter).
 # Modes: train / test / eval the full model <dataset>_ulbpgan; all = the three in turn;
 # ablation = all of it for the five rows <dataset>_{spade,lbp_generator,mfade,ulbpgan,lbpconv}.
 # Every file a mode needs is checked before anything runs.
@@ -181,6 +184,8 @@ dataset_main() {
         if [[ $mode == test ]]; then require_checkpoint "${DATASET}_$row"; fi
         if [[ $mode == eval ]]; then require_results "${DATASET}_$row"; fi
     done
+
+    if [[ " ${steps[*]} " == *" eval "* ]] && declare -F prepare_eval >/dev/null; then prepare_eval; fi
 
     local batch names=()
     batch=$(per_process_batch "$GLOBAL_BATCH")

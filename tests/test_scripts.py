@@ -2,6 +2,7 @@
 weight file is missing, with a non-zero exit and a message naming what is missing."""
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
@@ -10,23 +11,27 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(ROOT, 'scripts')
-DATASETS = ('cityscapes', 'ade20k', 'coco')
+DATASETS = ('cityscapes', 'ade20k', 'coco', 'camvid')
 # The first folder each script looks for inside an existing but empty DATAROOT (mode all = train first).
-FIRST_MISSING = {'cityscapes': 'leftImg8bit/train', 'ade20k': 'images/training', 'coco': 'train_img'}
+FIRST_MISSING = {'cityscapes': 'leftImg8bit/train', 'ade20k': 'images/training', 'coco': 'train_img', 'camvid': 'train'}
 # Enough of each dataset's layout for the data checks to pass.
 LAYOUT = {'cityscapes': ('leftImg8bit/train', 'gtFine/train', 'leftImg8bit/val', 'gtFine/val'),
           'ade20k': ('images/training', 'annotations/training', 'images/validation', 'annotations/validation'),
-          'coco': ('train_img', 'train_label', 'train_inst', 'val_img', 'val_label', 'val_inst')}
+          'coco': ('train_img', 'train_label', 'train_inst', 'val_img', 'val_label', 'val_inst'),
+          'camvid': ('train', 'trainannot', 'val', 'valannot')}
+# Each script's global batch and epochs (SPADE's; CamVid's are its dataset defaults for a CPU).
+GLOBAL_BATCH = {'cityscapes': 16, 'ade20k': 32, 'coco': 32, 'camvid': 4}
+EPOCHS = {'cityscapes': 200, 'ade20k': 200, 'coco': 100, 'camvid': 30}
 
 
-def run(dataset, tmp_path, *args, **env):
-    """Run scripts/<dataset>.sh from tmp_path with a clean environment and an empty torch hub."""
+def run(dataset, tmp_path, *args, scripts=SCRIPTS, **env):
+    """Run <scripts>/<dataset>.sh from tmp_path with a clean environment and an empty torch hub."""
     base = {k: v for k, v in os.environ.items()
             if k not in ('DATAROOT', 'GPUS', 'VGG_WEIGHTS', 'FID_WEIGHTS', 'SEG_WEIGHTS', 'NO_VGG', 'DOWNLOAD',
                          'NO_INSTANCE', 'SEG_SIZE')}
     base['TORCH_HOME'] = str(tmp_path / 'torch_home')  # no weight file can be found there
     base.update({k: str(v) for k, v in env.items()})
-    return subprocess.run(['bash', os.path.join(SCRIPTS, f'{dataset}.sh'), *args], cwd=tmp_path, env=base,
+    return subprocess.run(['bash', os.path.join(scripts, f'{dataset}.sh'), *args], cwd=tmp_path, env=base,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -100,12 +105,14 @@ def test_bad_mode_and_gpus(tmp_path):
 SEGMENTER_FILES = {'cityscapes': ('drn-d-105_ms_cityscapes.pth',),
                    'ade20k': ('ade20k-resnet101-upernet_encoder_epoch_50.pth',
                               'ade20k-resnet101-upernet_decoder_epoch_50.pth'),
-                   'coco': ('deeplabv2_resnet101_msc-cocostuff164k-100000.pth',)}
+                   'coco': ('deeplabv2_resnet101_msc-cocostuff164k-100000.pth',),
+                   'camvid': ()}  # (trained by camvid.sh when missing)
 
 
 @pytest.mark.parametrize('dataset', DATASETS)
 def test_ablation_commands_parse(dataset, tmp_path):
-    """DRY_RUN=1 prints the 5 x (train, test, evaluate) commands; train.py / test.py / evaluate.py accept them."""
+    """DRY_RUN=1 prints the 5 x (train, test, evaluate) commands; train.py / test.py / evaluate.py accept them.
+    (camvid.sh also prints its segmenter's training when checkpoints/segmenter_camvid.pth is missing.)"""
     import evaluate
     from options.test_options import TestOptions
     from options.train_options import TrainOptions
@@ -116,7 +123,8 @@ def test_ablation_commands_parse(dataset, tmp_path):
         (hub / name).touch()
     result = run(dataset, tmp_path, 'ablation', DATAROOT=tmp_path / 'data', DRY_RUN=1, GPUS=2, SEG_SIZE='original')
     assert result.returncode == 0, result.stderr
-    commands = [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')]
+    commands = [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')
+                and 'train_segmenter.py' not in line]
     assert len(commands) == 15
     names = set()
     for cmd in commands:
@@ -126,8 +134,8 @@ def test_ablation_commands_parse(dataset, tmp_path):
         if script == 'train.py':
             assert cmd[0] == 'torchrun' and '--nproc_per_node' in cmd
             opt = TrainOptions().parse(args)
-            assert opt.batchSize * 2 == (16 if dataset == 'cityscapes' else 32)
-            assert opt.niter + opt.niter_decay == (100 if dataset == 'coco' else 200)
+            assert opt.batchSize * 2 == GLOBAL_BATCH[dataset]
+            assert opt.niter + opt.niter_decay == EPOCHS[dataset]
             if opt.name.endswith('_spade'):
                 assert opt.netG == 'spade'
             else:
@@ -141,6 +149,46 @@ def test_ablation_commands_parse(dataset, tmp_path):
             opt = evaluate.parse_args(args)
             assert opt.seg_size == 'original' and opt.dataroot == str(tmp_path / 'data')
     assert names == {f'{dataset}_{row}' for row in ('spade', 'lbp_generator', 'mfade', 'ulbpgan', 'lbpconv')}
+
+
+def camvid_commands(result):
+    assert result.returncode == 0, result.stderr
+    return [line[2:].split() for line in result.stdout.splitlines() if line.startswith('+ ')]
+
+
+def test_camvid_trains_from_its_defaults_and_its_segmenter_when_missing(tmp_path):
+    """No VGG file needed (the dataset's default decides); the segmenter is trained first when missing, at
+    evaluate.py's default path. The two scripts run from a copy, whose checkpoints/ is empty."""
+    copy = tmp_path / 'repo' / 'scripts'
+    copy.mkdir(parents=True)
+    for name in ('common.sh', 'camvid.sh'):
+        shutil.copy(os.path.join(SCRIPTS, name), copy)
+    make_layout(tmp_path / 'data', 'camvid')
+    (tmp_path / 'fid.pth').touch()
+    env = {'DATAROOT': tmp_path / 'data', 'DRY_RUN': 1, 'FID_WEIGHTS': tmp_path / 'fid.pth'}
+    commands = camvid_commands(run('camvid', tmp_path, scripts=copy, **env))
+    assert [c[1] for c in commands] == ['scripts/train_segmenter.py', 'train.py', 'test.py', 'evaluate.py']
+    assert commands[0][commands[0].index('--out') + 1] == 'checkpoints/segmenter_camvid.pth'
+    from options.train_options import TrainOptions
+    given = TrainOptions().parse(commands[1][2:])
+    defaults = TrainOptions().parse(['--dataset_mode', 'camvid'])
+    keys = ('batchSize', 'niter', 'niter_decay', 'crop_size', 'aspect_ratio', 'ngf', 'no_vgg_loss', 'amp')
+    assert {k: getattr(given, k) for k in keys} == {k: getattr(defaults, k) for k in keys}
+    (tmp_path / 'repo' / 'checkpoints').mkdir()
+    (tmp_path / 'repo' / 'checkpoints' / 'segmenter_camvid.pth').touch()
+    result = run('camvid', tmp_path, 'eval', scripts=copy, **env)
+    assert_fails(result, 'no results/camvid_ulbpgan/val_latest/images/')  # (not the segmenter)
+
+
+def test_camvid_seg_weights_must_exist_when_given(tmp_path):
+    make_layout(tmp_path / 'data', 'camvid')
+    (tmp_path / 'fid.pth').touch()
+    env = {'DATAROOT': tmp_path / 'data', 'DRY_RUN': 1, 'FID_WEIGHTS': tmp_path / 'fid.pth', 'SEG_WEIGHTS': 'seg.pth'}
+    assert_fails(run('camvid', tmp_path, 'all', **env), f"SEG_WEIGHTS={tmp_path / 'seg.pth'} does not exist")
+    (tmp_path / 'seg.pth').touch()
+    commands = camvid_commands(run('camvid', tmp_path, 'all', **env))
+    assert [c[1] for c in commands] == ['train.py', 'test.py', 'evaluate.py']
+    assert commands[2][-2:] == ['--seg_weights', str(tmp_path / 'seg.pth')]
 
 
 def hub_with(tmp_path, *names):
