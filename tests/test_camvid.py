@@ -60,6 +60,8 @@ def test_defaults_keep_4_3_on_a_cpu_sized_model(camvid):
     assert (opt.label_nc, opt.contain_dontcare_label, opt.no_instance, opt.semantic_nc) == (11, True, True, 12)
     assert (opt.crop_size, round(opt.crop_size / opt.aspect_ratio), opt.preprocess_mode) == (128, 96, 'fixed')
     assert (opt.batchSize, opt.ngf, opt.ndf, opt.nhidden, opt.name) == (4, 16, 16, 32, 'camvid')
+    no_root = resolved(TrainOptions(), ['--dataset_mode', 'camvid', '--checkpoints_dir', NO_CHECKPOINTS])
+    assert no_root.dataroot == './datasets/CamVid'  # where the README puts it
     test_opt = options(camvid, train=False)
     assert (test_opt.phase, test_opt.label_nc, test_opt.preprocess_mode) == ('val', 11, 'fixed')
 
