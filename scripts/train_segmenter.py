@@ -1,6 +1,6 @@
-"""Train the small U-Net segmenter on a dataset's real images, for the mIoU protocol on demo/custom data.
+"""Train the small U-Net segmenter on a dataset's real images, for the mIoU protocol on demo/custom/CamVid data.
 
-    python scripts/train_segmenter.py --dataroot DIR --dataset_mode demo|custom|cityscapes|ade20k|coco
+    python scripts/train_segmenter.py --dataroot DIR --dataset_mode demo|custom|camvid|cityscapes|ade20k|coco
         [--out checkpoints/segmenter_<mode>.pth] [--iters 2000] [--lr 1e-3] [--batchSize N] [--gpu_ids -1]
         [any other data option of train.py, e.g. --label_nc 8 --load_size 256 --no_instance]
 
