@@ -1,6 +1,6 @@
 """The ablation rows, once for every script: key -> (label, train.py options).
 
-scripts/experiment.py trains DEMO_ROWS on the demo data; scripts/{cityscapes,ade20k,coco}.sh's
+scripts/experiment.py trains DEMO_ROWS on the demo data; scripts/{cityscapes,ade20k,coco,camvid}.sh's
 `ablation` trains DATASET_ROWS as <dataset>_<key> (scripts/common.sh reads them from here:
 `python scripts/ablation.py` lists the dataset rows, `python scripts/ablation.py KEY` prints a row's
 options). docs/METHOD.md says what each row adds.

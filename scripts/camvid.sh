@@ -6,7 +6,7 @@
 #   DATAROOT=datasets/CamVid SEG_WEIGHTS=... FID_WEIGHTS=... bash scripts/camvid.sh
 #
 # train/test/eval/all: the full model, checkpoints/camvid_ulbpgan; ablation: the five rows
-# camvid_{spade,lbpgen,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped, and uses
+# camvid_{spade,lbp_generator,mfade,ulbpgan,lbpconv}. Training resumes (--continue_train) when stopped, and uses
 # the VGG loss when its weights are at hand (VGG_WEIGHTS or the torch hub cache) as train.py does for
 # CamVid; NO_VGG=1 trains without it. Evaluation: FID (pt_inception-2015-12-05-6726825d.pth) and mIoU/acc
 # over the 11 classes (void ignored) with the small U-Net of scripts/train_segmenter.py: SEG_WEIGHTS, else

@@ -158,10 +158,10 @@ def camvid_commands(result):
 
 def test_camvid_trains_from_its_defaults_and_its_segmenter_when_missing(tmp_path):
     """No VGG file needed (the dataset's default decides); the segmenter is trained first when missing, at
-    evaluate.py's default path. The two scripts run from a copy, whose checkpoints/ is empty."""
+    evaluate.py's default path. The scripts run from a copy, whose checkpoints/ is empty."""
     copy = tmp_path / 'repo' / 'scripts'
     copy.mkdir(parents=True)
-    for name in ('common.sh', 'camvid.sh'):
+    for name in ('common.sh', 'camvid.sh', 'ablation.py'):
         shutil.copy(os.path.join(SCRIPTS, name), copy)
     make_layout(tmp_path / 'data', 'camvid')
     (tmp_path / 'fid.pth').touch()
