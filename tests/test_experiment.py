@@ -93,3 +93,26 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
         experiment.main([*args, '--num_val', '3'])
     with pytest.raises(experiment.UserError, match=r'experiment_segmenter_demo.pth was made with seg_iters 2 \(now 5\)'):
         experiment.main([*args, '--seg_iters', '5'])
+
+
+@pytest.mark.slow
+def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatch, capsys):
+    import test_camvid
+    monkeypatch.setattr(test_camvid, 'SPLITS', {'train': 4, 'val': 4, 'test': 2})  # one batch of 4; 2 + 2 val
+    root = test_camvid.write_camvid(tmp_path / 'CamVid')
+    args = ['--dataset', 'camvid', '--dataroot', str(root), '--iters', '1', '--eval_freq', '1', '--last', '1',
+            '--seg_iters', '2', '--seeds', '0', '--rows', 'spade,ulbpgan', '--checkpoints_dir', str(tmp_path / 'ck'),
+            '--out', str(tmp_path / 'out'), '--amp', 'none']
+    experiment.main(args)
+    table = (tmp_path / 'out' / 'table.md').read_text()
+    final = table.split('Scored at the end on the whole test split')[1]
+    assert '| SPADE | 1 |' in final and '| ULBPGAN (+ D_L) − SPADE (paired) | 1 |' in final
+    assert '| reference: texture free |' in final and '| reference: real photos (segmenter ceiling) |' in final
+    done = json.loads((tmp_path / 'ck' / 'exp_camvid_spade_s0' / 'experiment_done.json').read_text())
+    metrics = json.loads((tmp_path / 'out' / 'test_images' / 'exp_camvid_spade_s0' / 'test_latest' /
+                          'metrics.json').read_text())
+    assert metrics['num_images'] == 2 and done['final']['texture_js'] == metrics['texture_js']
+    from PIL import Image
+    assert Image.open(tmp_path / 'out' / 'test_grid.png').size == (4 * 128, 2 * 96)  # label, SPADE, ULBPGAN, real
+    with pytest.raises(experiment.UserError, match='no CamVid here'):
+        experiment.main([*args[:2], '--dataroot', str(tmp_path / 'nowhere'), *args[4:]])
