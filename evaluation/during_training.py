@@ -14,7 +14,11 @@ in eval mode, as test.py does; the images are rounded to 8 bits, as test.py save
   eval_per_class.json.
 eval_references.json holds what the same scores give from the data alone, the scale of every row:
 the texture references, the segmenter on the real images (the mIoU ceiling) and FID/KID of the
-even-numbered real images against the odd-numbered ones (the floor).
+even-numbered real images against the odd-numbered ones (the floor; sets of half the size, so a
+little above the floor of full sets: FID's bias grows as the sets shrink).
+eval_per_class.json, per logged iteration: 'texture' keyed by the model's label id (don't-care
+included: the model paints it too), 'iou' keyed by the segmenter's scored class id (for Cityscapes
+layouts the train id, so road is 7 in one and 0 in the other).
 """
 import copy
 import csv
@@ -53,7 +57,7 @@ class TrainingEvaluator:
         if opt.eval_seg_weights and not os.path.isfile(opt.eval_seg_weights):
             raise UserError(f"--eval_seg_weights {opt.eval_seg_weights}: no such file; train one with `python "
                             f"scripts/train_segmenter.py --dataset_mode {opt.dataset_mode} --dataroot DIR --out FILE`, "
-                            f"or leave the option out to log the LBP distance only")
+                            f"or leave the option out to log the texture and LBP distances only")
         self.opt, self.model = opt, model
         folder = os.path.join(opt.checkpoints_dir, opt.name)
         self.path = os.path.join(folder, 'eval_log.csv')
@@ -70,11 +74,9 @@ class TrainingEvaluator:
 
     def references(self):
         """The scores of the data alone (module docstring): the scale beside every logged row."""
-        refs = {k: {m: v[m] for m in ('texture_js', 'texture_js_riu2')}
-                for k, v in texture.references(self.real, self.labels, self.opt.lbp_variant).items()}
-        out = {'num_images': len(self.real), 'texture': refs}
+        out = {'num_images': len(self.real), 'texture': texture.references(self.real, self.labels, self.opt.lbp_variant)}
         if self.segmenter is not None:
-            real = self.segmentation(self.real)
+            real = self.segmentation(self.real, self.real_features)
             even, odd = self.real_features[0::2], self.real_features[1::2]
             enough = len(odd) >= 2  # KID needs two images a set
             out.update(real_images={'miou': real['miou'], 'accuracy': real['accuracy']},
@@ -151,18 +153,16 @@ class TrainingEvaluator:
             writer.flush()
         return row
 
-    def segmentation(self, images):
+    def segmentation(self, images, features=None):
         conf = np.zeros((self.num_classes, self.num_classes), np.int64)
         labels = [self.to_scored(lb) for lb in self.labels]
         for i in range(0, len(images), 16):
             pred = self.segmenter.predict(self._rgb(images[i:i + 16])).cpu().numpy()
             for p, gt in zip(pred, labels[i:i + 16]):
                 conf += confusion_matrix(gt, p, self.num_classes)
-        fake = self.features(images)
+        fake = self.features(images) if features is None else features
         kid, _ = kernel_inception_distance(fake, self.real_features)
         rule = DEFAULT_MIOU_RULE[self.opt.dataset_mode]
         return {'miou': mean_iou(conf, rule), 'accuracy': pixel_accuracy(conf),
                 'fid_seg': fid_from_activations(fake, self.real_features), 'kid_seg': kid,
                 'class_iou': {str(c): float(v) for c, v in enumerate(per_class_iou(conf)) if v == v}}
-
-

@@ -49,7 +49,6 @@ def load_networks(cfg, device, notes):
             None if segmenter is None else segmenter.to(device), device)
 
 
-
 def evaluate(cfg):
     """Score results/<name>/<phase>_<epoch>/; returns the metrics dict also written to metrics.json."""
     run_dir = results.run_dir(cfg.results_dir, cfg.name, cfg.phase, cfg.which_epoch)

@@ -57,7 +57,7 @@ def score_folder(cfg, images_dir, stems, nets, notes):
     lbp = LBPDistance(cfg.lbp_variant)
     has_labels = os.path.isdir(os.path.join(images_dir, 'label_ids'))
     tex = texture.TextureDivergence(cfg.lbp_variant) if has_labels else None
-    reals, labels = [], []  # kept for the texture references (8-bit images at the model's size: small)
+    refs = texture.References(cfg.lbp_variant) if has_labels else None
     for start in tqdm(range(0, len(stems), cfg.batchSize), desc='evaluate', unit='batch'):
         batch = stems[start:start + cfg.batchSize]
         synth = [results.read_rgb(images_dir, 'synthesized_image', s) for s in batch]
@@ -69,18 +69,17 @@ def score_folder(cfg, images_dir, stems, nets, notes):
         for stem, fake, true in zip(batch, synth, real):
             lbp.add(fake, true, results.generated_lbp(images_dir, stem, fake.shape[:2]))
             if tex is not None:
-                true = results.same_size(true, fake.shape)
-                labels.append(results.label_ids(images_dir, stem, fake.shape[:2]))
-                reals.append(true)
-                tex.add(fake, true, labels[-1])
+                true, labels = results.same_size(true, fake.shape), results.label_ids(images_dir, stem, fake.shape[:2])
+                tex.add(fake, true, labels)
+                refs.add(true, labels)
     values = {'fid': None, 'kid': None, 'kid_std': None, 'miou': None, 'accuracy': None, **lbp.result(),
               'texture_js': None, 'texture_js_riu2': None}
     if tex is not None:
         values.update(tex.result())
         if values['texture_js'] is None:
             notes['texture'] = 'n/a: no pixel away from a class boundary'
-        values['texture_references'] = {k: {m: v[m] for m in ('texture_js', 'texture_js_riu2')}
-                                        for k, v in texture.references(reals, labels, cfg.lbp_variant).items()}
+        values['texture_references'] = refs.result()
+        values['texture_position'] = texture.position(values['texture_js'], values['texture_references'])
     else:
         notes['texture'] = f"n/a: {os.path.join(images_dir, 'label_ids')} missing (test.py writes it)"
     if fid is not None:

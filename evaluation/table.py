@@ -12,8 +12,10 @@ import argparse
 import json
 import os
 
-HEADER = ('| model | mIoU | acc | texture JS | texture JS riu2 | LBP dist (pixel-aligned) | FID | KID |',
-          '| --- | --- | --- | --- | --- | --- | --- | --- |')
+from evaluation.texture import position
+
+HEADER = ('| model | mIoU | acc | texture JS | texture JS riu2 | texture: texture-free 0 % → real 100 % '
+          '| LBP dist (pixel-aligned) | FID | KID |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
 REFERENCE_LABELS = {'texture_free': 'reference: texture-free (segment mean colours)',
                     'noise': 'reference: texture-free + grey noise σ 8', 'blurred': 'reference: real blurred σ 1.5',
                     'real_vs_real': 'reference: real vs real (even vs odd images)'}
@@ -37,7 +39,8 @@ def row(name, metrics):
     if metrics.get('miou') is not None and rule:
         miou += f' ({rule})'
     cells = [miou, _cell(metrics, 'accuracy', '.1f', 100, 'seg'), _cell(metrics, 'texture_js', '.3f', note='texture'),
-             _cell(metrics, 'texture_js_riu2', '.3f', note='texture'), _cell(metrics, 'lbp_distance', '.4f'),
+             _cell(metrics, 'texture_js_riu2', '.3f', note='texture'), _cell(metrics, 'texture_position', '.0%', note='texture'),
+             _cell(metrics, 'lbp_distance', '.4f'),
              _cell(metrics, 'fid', '.2f'), _cell(metrics, 'kid', '.4f')]
     return f"| {name} | {' | '.join(cells)} |"
 
@@ -47,7 +50,10 @@ def reference_rows(metrics):
     refs = (metrics or {}).get('texture_references') or {}
     def js(v):  # None: no pixel of any class away from a class boundary
         return 'n/a' if v is None else f'{v:.3f}'
-    return [f"| {REFERENCE_LABELS[k]} | | | {js(v['texture_js'])} | {js(v['texture_js_riu2'])} | | | |"
+    def share(v):
+        p = position(v['texture_js'], refs)
+        return '' if p is None else f'{p:.0%}'
+    return [f"| {REFERENCE_LABELS[k]} | | | {js(v['texture_js'])} | {js(v['texture_js_riu2'])} | {share(v)} | | | |"
             for k, v in refs.items()]
 
 

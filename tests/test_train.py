@@ -146,9 +146,14 @@ def test_eval_freq_logs_metrics_and_resume_drops_rows_it_retrains(dataroot, tmp_
     # a row logged after the checkpoint a run resumes from is dropped, then logged again
     with open(tmp_path / 'e' / 'eval_log.csv', 'a') as f:
         f.write('6,2,0,0,0.5,0.5,0.5,0.5,0,0,0,0,0\n')
+    per_class = json.loads((tmp_path / 'e' / 'eval_per_class.json').read_text())
+    assert list(per_class) == ['2', '4', '5'] and per_class['5']['texture'] and per_class['5']['iou']
+    (tmp_path / 'e' / 'eval_per_class.json').write_text(json.dumps({**per_class, '6': 'stale'}))
     train.main(with_tensorboard(tiny(dataroot, tmp_path, 'e', '--max_iters', '6', '--continue_train', *args)))
     rows = eval_rows(tmp_path / 'e')
     assert [int(r['iteration']) for r in rows] == [2, 4, 5, 6] and float(rows[-1]['lbp_distance']) != 0.5
+    per_class = json.loads((tmp_path / 'e' / 'eval_per_class.json').read_text())
+    assert list(per_class) == ['2', '4', '5', '6'] and per_class['6'] != 'stale'  # dropped, then logged again
     events = [f for f in os.listdir(tmp_path / 'e' / 'logs') if f.startswith('events')]
     assert events
 
