@@ -143,3 +143,17 @@ def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatc
     assert Image.open(tmp_path / 'out' / 'test_grid.png').size == (4 * 128, 2 * 96)  # label, SPADE, ULBPGAN, real
     with pytest.raises(experiment.UserError, match='no CamVid here'):
         experiment.main([*args[:2], '--dataroot', str(tmp_path / 'nowhere'), *args[4:]])
+
+
+def test_a_retrained_segmenter_is_named_in_the_report(tmp_path):
+    runs = {'spade': {}}
+    for seed, miou in enumerate((0.9753, 0.9785, 0.9753)):
+        folder = tmp_path / f'run{seed}'
+        folder.mkdir()
+        (folder / 'eval_references.json').write_text(json.dumps({'texture': {}, 'real_images': {'miou': miou}}))
+        runs['spade'][seed] = {'folder': str(folder)}
+    refs = experiment.references(runs)
+    assert refs['segmenter_ceilings'] == [97.53, 97.85] and refs['real_images']['miou'] == 0.9753
+    assert '97.53, 97.85' in experiment.segmenter_note(refs)
+    del runs['spade'][1]
+    assert experiment.segmenter_note(experiment.references(runs)) == ''
