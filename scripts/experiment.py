@@ -21,7 +21,7 @@ reported only when they are this invocation's and its log reaches --iters; a run
 settings is refused with one line, as are a dataset or segmenter made for other arguments.
 Resumable: a finished run is kept and not redone; an interrupted one goes on from its latest.pth
 (saved every 100 iterations); the same command continues a stopped experiment.
-Writes <out>/table.md, results.json and curves.png.
+Writes <out>/table.md, results.json and curves.png (and test_grid.png for CamVid).
 """
 import argparse
 import concurrent.futures
@@ -97,7 +97,7 @@ def parse_args(argv=None):
     p.add_argument('--dataroot', default=None,
                    help='default: datasets/demo_experiment (generated there) or datasets/CamVid')
     p.add_argument('--checkpoints_dir', default='checkpoints')
-    p.add_argument('--out', default='results/experiment')
+    p.add_argument('--out', help='default: results/experiment (demo), results/experiment_camvid (camvid)')
     p.add_argument('--amp', choices=('auto', 'none', 'bf16'), default='auto',
                    help='auto: bf16 + channels_last where the CPU has native bf16, else fp32')
     p.add_argument('--jobs', type=int, default=1,
@@ -118,6 +118,7 @@ def parse_args(argv=None):
     if min(args.iters, args.eval_freq, args.last, args.jobs) < 1 or args.num_val < 2:
         raise UserError("--iters, --eval_freq, --last and --jobs must be at least 1, --num_val at least 2")
     args.dataroot = args.dataroot or DATASETS[args.dataset]['dataroot']
+    args.out = args.out or 'results/experiment' + ('' if args.dataset == 'demo' else f'_{args.dataset}')
     return args
 
 

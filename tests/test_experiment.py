@@ -52,6 +52,7 @@ def test_each_dataset_has_its_own_plan():
     assert (camvid.iters, camvid.eval_freq, camvid.seeds) == (1820, 182, [0, 1, 2])  # 20 CamVid epochs
     assert camvid.planned and camvid.rows == ['spade', 'ulbpgan', 'no_image_fake']
     assert not experiment.parse_args(['--dataset', 'camvid', '--iters', '2000']).planned
+    assert (demo.out, camvid.out) == ('results/experiment', 'results/experiment_camvid')  # tables kept apart
 
 
 def test_a_run_stopped_before_its_iterations_is_not_marked_done(tmp_path, monkeypatch):
