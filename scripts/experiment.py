@@ -83,6 +83,7 @@ PLANS = {'demo': """Fixed before the runs (issue 25):
 - secondary: mIoU and accuracy of the small segmenter (its mIoU on the real test photos is the ceiling),
   FID/KID on its features."""}
 
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--dataset', choices=DATASETS, default='demo')
