@@ -49,9 +49,11 @@ def test_only_the_default_invocation_is_headed_by_the_plan():
 def test_each_dataset_has_its_own_plan():
     demo, camvid = experiment.parse_args([]), experiment.parse_args(['--dataset', 'camvid'])
     assert (demo.iters, demo.eval_freq, len(demo.seeds)) == (2000, 200, 8)
-    assert (camvid.iters, camvid.eval_freq, camvid.seeds) == (1820, 182, [0, 1, 2])  # 20 CamVid epochs
-    assert camvid.planned and camvid.rows == ['spade', 'ulbpgan', 'no_image_fake']
-    assert not experiment.parse_args(['--dataset', 'camvid', '--iters', '2000']).planned
+    assert (camvid.iters, camvid.eval_freq, camvid.seeds) == (910, 91, [0, 1, 2])  # 10 CamVid epochs
+    assert camvid.planned and camvid.rows == ['spade', 'ulbpgan'] and demo.rows[-1] == 'no_image_fake'
+    assert (demo.amp, camvid.amp) == ('auto', 'none')  # camvid: fp32 everywhere, so runs of any CPU pool
+    assert not experiment.parse_args(['--dataset', 'camvid', '--amp', 'auto']).planned
+    assert not experiment.parse_args(['--dataset', 'camvid', '--iters', '1820']).planned
     assert (demo.out, camvid.out) == ('results/experiment', 'results/experiment_camvid')  # tables kept apart
 
 
@@ -73,6 +75,27 @@ def test_a_record_of_other_settings_is_refused_in_one_line(tmp_path):
     experiment.made_for(path, {'iters': 1000, 'ngf': 16}, 'checkpoints/x', 'remove it')  # the same: fine
     with pytest.raises(experiment.UserError, match=r'^checkpoints/x was made with iters 1000 \(now 40\); remove it$'):
         experiment.made_for(path, {'iters': 40, 'ngf': 16}, 'checkpoints/x', 'remove it')
+
+
+def test_records_carry_finished_runs_to_another_machine(tmp_path, capsys):
+    args = experiment.parse_args(['--rows', 'spade', '--seeds', '0,1', '--checkpoints_dir', str(tmp_path / 'a'),
+                                  '--records', str(tmp_path / 'kept')])
+    folder = tmp_path / 'a' / 'exp_demo_spade_s0'
+    folder.mkdir(parents=True)
+    for name in experiment.RECORDS:
+        (folder / name).write_text(name)
+    (folder / 'latest.pth').write_text('weights')
+    experiment.keep_records(args, str(folder))
+    assert sorted(os.listdir(tmp_path / 'kept' / 'exp_demo_spade_s0')) == sorted(experiment.RECORDS)  # no weights
+    args.checkpoints_dir = str(tmp_path / 'b')  # the other machine: a fresh checkpoints folder
+    experiment.restore_records(args)
+    restored = tmp_path / 'b' / 'exp_demo_spade_s0'
+    assert all((restored / n).read_text() == n for n in experiment.RECORDS)
+    assert not (tmp_path / 'b' / 'exp_demo_spade_s1').exists()  # not finished anywhere: trained there
+    assert 'finished elsewhere' in capsys.readouterr().out
+    (restored / 'eval_log.csv').write_text('changed here')  # a run this machine has is never overwritten
+    experiment.restore_records(args)
+    assert (restored / 'eval_log.csv').read_text() == 'changed here'
 
 
 @pytest.mark.slow
