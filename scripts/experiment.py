@@ -24,6 +24,7 @@ Resumable: a finished run is kept and not redone; an interrupted one goes on fro
 Writes <out>/table.md, results.json and curves.png (and test_grid.png for CamVid).
 """
 import argparse
+import collections
 import concurrent.futures
 import csv
 import os
@@ -254,7 +255,7 @@ def train(args, row, seed, seg_weights):
     if reached != args.iters:  # train.py stopped by a signal saves latest.pth and exits 0
         raise UserError(f"{folder}: stopped at iteration {reached} of {args.iters}; run the same command to continue")
     final = score_final(args, run_name(args, row, seed), seg_weights)
-    write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd,
+    write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd, 'machine': summary(),
                       'final': final})
     keep_records(args, folder)
 
@@ -336,15 +337,17 @@ def collect(args, seg_weights):
                 continue
             first = first or folder
             out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log, 'final': done.get('final'),
-                                             'seconds': done['seconds'], 'folder': folder}
+                                             'seconds': done['seconds'], 'folder': folder,
+                                             'machine': done.get('machine', 'not recorded')}
     return out
 
 
 def machine_chosen(folder):
-    """The options train.py decided for the machine it ran on (the command leaves them to it): every run of one
-    experiment must agree on them."""
+    """What train.py decided for the machine it ran on and changes the training (the command may leave them to
+    it): every run of one experiment must agree. Not --channels_last: a memory layout, the same arithmetic in
+    another order, as two CPUs' kernels do anyway."""
     opt = read_json(os.path.join(folder, 'opt.json'), {})
-    return {k: opt.get(k) for k in ('no_vgg_loss', 'channels_last')}
+    return {k: opt.get(k) for k in ('no_vgg_loss', 'amp')}
 
 
 def interval(values):
@@ -597,11 +600,13 @@ def report(args, seg_weights):
     grid = picture_grid(args, runs, os.path.join(args.out, 'test_grid.png'))
     plan = (PLANS[args.dataset].format(last=args.last) if args.planned else
             "Not the pre-registered experiment (its --rows, --iters, --eval_freq or --last differ from the plan).")
+    made = collections.Counter(r['machine'] for by_seed in runs.values() for r in by_seed.values())
     text = (f"{plan}\n\n{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
             f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
             f"{args.eval_freq} iterations, a run's value the mean of its last {args.last} evaluations; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
-            f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}.\n"
+            f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}"
+            + ('' if len(made) < 2 else f"; runs made on {'; '.join(f'{m} ({n})' for m, n in made.items())}") + ".\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
             f"{table}\n{segmenter_note(refs)}\n{diffs}\n\n{power}\n\n{texture_regime(runs, refs)}\n"
             + (f"\nScored at the end on the whole {DATASETS[args.dataset]['final']} split (test.py + evaluate.py, small "

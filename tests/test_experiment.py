@@ -98,6 +98,21 @@ def test_records_carry_finished_runs_to_another_machine(tmp_path, capsys):
     assert (restored / 'eval_log.csv').read_text() == 'changed here'
 
 
+def test_runs_of_another_precision_are_not_pooled_but_another_memory_layout_is(tmp_path, capsys):
+    args = experiment.parse_args(['--dataset', 'camvid', '--rows', 'spade', '--iters', '2', '--checkpoints_dir',
+                                  str(tmp_path)])
+    header = 'iteration,' + ','.join(experiment.METRICS)
+    for seed, (amp, layout) in enumerate([('none', False), ('none', True), ('bf16', True)]):
+        folder = tmp_path / experiment.run_name(args, 'spade', seed)
+        folder.mkdir()
+        (folder / 'experiment_done.json').write_text(json.dumps(
+            {'command': experiment.command(args, 'spade', seed, 'seg.pth'), 'seconds': 1}))
+        (folder / 'eval_log.csv').write_text(f"{header}\n2,{','.join(['0.5'] * len(experiment.METRICS))}\n")
+        (folder / 'opt.json').write_text(json.dumps({'amp': amp, 'channels_last': layout, 'no_vgg_loss': True}))
+    assert sorted(experiment.collect(args, 'seg.pth')['spade']) == [0, 1]
+    assert "exp_camvid_spade_s2 chose {'no_vgg_loss': True, 'amp': 'bf16'} by itself" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_path, capsys):
     base = ['--eval_freq', '1', '--num_val', '2', '--seg_iters', '2', '--seeds', '0,1', '--last', '2',
