@@ -17,8 +17,9 @@ named. No instance maps (--no_instance). Class names and colours (SegNet's): dat
 
 Defaults for a CPU: the photos resized whole to 128x96 (--crop_size 128 --aspect_ratio 4/3, 'fixed': 4:3
 kept), random flips, base_dataset.set_cpu_defaults (batches of 4, ngf/ndf 16, MFADE hidden width 32,
---amp/--channels_last/VGG chosen by the machine), 20 epochs of 91 iterations (1820: about an hour on a
-2-core laptop, README "Train on real photos"), --dataroot ./datasets/CamVid and --name camvid.
+--amp/--channels_last/VGG chosen by the machine), 10 epochs of 91 iterations with SPADE's schedule (910, the
+runs of docs/EXPERIMENTS.md's CamVid experiment; times in README "Train on real photos"), --dataroot
+./datasets/CamVid and --name camvid.
 """
 import os
 
@@ -48,7 +49,8 @@ class CamvidDataset(BaseDataset):
                             num_upsampling_layers='normal')
         set_cpu_defaults(parser, is_train)
         if is_train:
-            parser.set_defaults(niter=20, display_freq=100, print_freq=25, save_epoch_freq=10)
+            # 10 epochs with SPADE's schedule (constant, then linear decay): what docs/EXPERIMENTS.md measured
+            parser.set_defaults(niter=5, niter_decay=5, display_freq=100, print_freq=25, save_epoch_freq=5)
         return parser
 
     def layout(self):

