@@ -260,8 +260,8 @@ def train(args, row, seed, seg_weights):
     keep_records(args, folder)
 
 
-RECORDS = ('eval_log.csv', 'eval_per_class.json', 'eval_references.json', 'experiment_done.json',
-           'experiment_settings.json', 'experiment_time.txt', 'opt.json')  # what a run is reported from
+RECORDS = ('eval_log.csv', 'eval_per_class.json', 'eval_references.json', 'experiment_settings.json',
+           'experiment_time.txt', 'opt.json', 'experiment_done.json')  # what a run is reported from; its marker last
 
 
 def keep_records(args, folder):
@@ -275,12 +275,13 @@ def keep_records(args, folder):
 
 def restore_records(args):
     """Bring back into --checkpoints_dir the planned runs that --records holds and it lacks: finished elsewhere."""
+    if not args.records:
+        return
     for row in args.rows:
         for seed in args.seeds:
             name = run_name(args, row, seed)
-            kept, folder = os.path.join(args.records or '', name), os.path.join(args.checkpoints_dir, name)
-            if args.records and os.path.isfile(os.path.join(kept, RECORDS[3])) and \
-                    not os.path.isfile(os.path.join(folder, RECORDS[3])):
+            kept, folder = os.path.join(args.records, name), os.path.join(args.checkpoints_dir, name)
+            if os.path.isfile(os.path.join(kept, RECORDS[-1])) and not os.path.isfile(os.path.join(folder, RECORDS[-1])):
                 os.makedirs(folder, exist_ok=True)
                 for file in RECORDS:
                     shutil.copy2(os.path.join(kept, file), os.path.join(folder, file))
