@@ -282,6 +282,10 @@ def restore_records(args):
             name = run_name(args, row, seed)
             kept, folder = os.path.join(args.records, name), os.path.join(args.checkpoints_dir, name)
             if os.path.isfile(os.path.join(kept, RECORDS[-1])) and not os.path.isfile(os.path.join(folder, RECORDS[-1])):
+                missing = [f for f in RECORDS if not os.path.isfile(os.path.join(kept, f))]
+                if missing:
+                    raise UserError(f"{kept}: no {', '.join(missing)}, so it is no whole run; copy them back from "
+                                    f"where it was made, or remove the folder to train that run again")
                 os.makedirs(folder, exist_ok=True)
                 for file in RECORDS:
                     shutil.copy2(os.path.join(kept, file), os.path.join(folder, file))

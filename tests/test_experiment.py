@@ -96,6 +96,10 @@ def test_records_carry_finished_runs_to_another_machine(tmp_path, capsys):
     (restored / 'eval_log.csv').write_text('changed here')  # a run this machine has is never overwritten
     experiment.restore_records(args)
     assert (restored / 'eval_log.csv').read_text() == 'changed here'
+    os.remove(tmp_path / 'kept' / 'exp_demo_spade_s0' / 'opt.json')  # a record cut short: one line, no traceback
+    args.checkpoints_dir = str(tmp_path / 'c')
+    with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0: no opt.json, so it is no whole run'):
+        experiment.restore_records(args)
 
 
 def test_runs_of_another_precision_are_not_pooled_but_another_memory_layout_is(tmp_path, capsys):
