@@ -34,6 +34,7 @@ import sys
 import time
 
 import numpy as np
+import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -42,7 +43,7 @@ from evaluation import texture  # noqa: E402
 from evaluation.table import REFERENCE_LABELS  # noqa: E402
 from util.errors import UserError, exit_on_user_error  # noqa: E402
 from util.jsonfile import read_json, write_json  # noqa: E402
-from util.machine import FAST_OPTIONS, cpu_has_bf16, summary  # noqa: E402
+from util.machine import FAST_OPTIONS, cpu_has_bf16, describe, summary  # noqa: E402
 
 ROWS = {k: ablation.ROWS[k] for k in ablation.DEMO_ROWS}  # name -> (label, train.py options)
 PRIMARY = [('ulbpgan', 'spade'), ('ulbpgan', 'no_image_fake')]  # the comparisons the experiment is for
@@ -243,8 +244,9 @@ def train(args, row, seed, seg_weights):
     if os.path.isfile(done):
         return
     resume = os.path.isfile(os.path.join(folder, 'latest.pth'))
+    threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
     start = time.time()
-    run(cmd + (['--continue_train'] if resume else []), threads=None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs))
+    run(cmd + (['--continue_train'] if resume else []), threads=threads)
     spent = time.time() - start
     times = os.path.join(folder, 'experiment_time.txt')
     with open(times, 'a') as f:
@@ -255,8 +257,8 @@ def train(args, row, seed, seg_weights):
     if reached != args.iters:  # train.py stopped by a signal saves latest.pth and exits 0
         raise UserError(f"{folder}: stopped at iteration {reached} of {args.iters}; run the same command to continue")
     final = score_final(args, run_name(args, row, seed), seg_weights)
-    write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd, 'machine': summary(),
-                      'final': final})
+    write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd, 'final': final,
+                      'machine': summary(dict(describe(), torch_threads=threads or torch.get_num_threads()))})
     keep_records(args, folder)
 
 
@@ -343,7 +345,7 @@ def collect(args, seg_weights):
             first = first or folder
             out.setdefault(row, {})[seed] = {'value': run_value(log, args.last), 'log': log, 'final': done.get('final'),
                                              'seconds': done['seconds'], 'folder': folder,
-                                             'machine': done.get('machine', 'not recorded')}
+                                             'machine': done.get('machine', 'a machine not recorded')}
     return out
 
 
@@ -606,12 +608,12 @@ def report(args, seg_weights):
     plan = (PLANS[args.dataset].format(last=args.last) if args.planned else
             "Not the pre-registered experiment (its --rows, --iters, --eval_freq or --last differ from the plan).")
     made = collections.Counter(r['machine'] for by_seed in runs.values() for r in by_seed.values())
-    text = (f"{plan}\n\n{args.dataset} ablation ({time.strftime('%Y-%m-%d')}; {summary()}): {args.iters} iterations of batch 4 "
+    text = (f"{plan}\n\n{args.dataset} experiment (reported {time.strftime('%Y-%m-%d')} on {summary()}): {args.iters} iterations of batch 4 "
             f"per run, seeds {','.join(map(str, args.seeds))} planned, {args.num_val} val scenes scored every "
             f"{args.eval_freq} iterations, a run's value the mean of its last {args.last} evaluations; "
             f"training + evaluation time of the runs {seconds / 60:.0f} min"
-            f"{'' if wall is None else f', wall time {sum(wall.values()) / 60:.0f} min'}"
-            + ('' if len(made) < 2 else f"; runs made on {'; '.join(f'{m} ({n})' for m, n in made.items())}") + ".\n"
+            f"{'' if wall is None else f', wall time on this machine {sum(wall.values()) / 60:.0f} min'}"
+            + ('' if len(made) < 2 else f"; runs made on: {'; '.join(f'{n} on {m}' for m, n in made.items())}") + ".\n"
             f"mIoU and acc in %, KID ×10³; mean ± 95 % CI over seeds (Student t).\n\n"
             f"{table}\n{segmenter_note(refs)}\n{diffs}\n\n{power}\n\n{texture_regime(runs, refs)}\n"
             + (f"\nScored at the end on the whole {DATASETS[args.dataset]['final']} split (test.py + evaluate.py, small "

@@ -141,6 +141,8 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     diff = np.mean([runs['no_image_fake'][s]['value']['texture_js'] - runs['spade'][s]['value']['texture_js']
                     for s in ('0', '1')])
     assert f"| {diff:.3f} ± " in table.split('difference, paired by seed')[1]
+    done = json.loads((tmp_path / 'ck' / 'exp_demo_spade_s0' / 'experiment_done.json').read_text())
+    assert f", {max(1, (os.cpu_count() or 1) // 2)} torch threads" in done['machine']  # the run's, not this process's
     per_class = json.loads((tmp_path / 'ck' / 'exp_demo_spade_s0' / 'eval_per_class.json').read_text())
     assert set(per_class) == {'1', '2', '3'} and per_class['3']['iou'] and per_class['3']['texture']
     # A second call redoes nothing; a run without its done marker resumes from its latest.pth.
@@ -150,7 +152,7 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     assert out.count('+ train.py') == 1 and '--name exp_demo_spade_s1' in out and '--continue_train' in out
     walls = json.loads((tmp_path / 'out' / 'wall_seconds.json').read_text())  # one entry per invocation
     assert len(walls) == 2 and all(v > 0 for v in walls.values())
-    assert f"wall time {sum(walls.values()) / 60:.0f} min" in (tmp_path / 'out' / 'table.md').read_text()
+    assert f"wall time on this machine {sum(walls.values()) / 60:.0f} min" in (tmp_path / 'out' / 'table.md').read_text()
     # Other settings: the runs are refused (training) and not reported (the table).
     with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0 was made with command --max_iters 3 '
                                                    r'\(now 2\); remove the folder'):
