@@ -4,6 +4,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 import util.distributed as distributed
+from util.machine import compile_cache_per_isa
 
 
 def prepare(model, opt):
@@ -17,6 +18,7 @@ def prepare(model, opt):
         if opt.channels_last:
             net = net.to(memory_format=torch.channels_last)
         if opt.compile:
+            compile_cache_per_isa()
             net = torch.compile(net, dynamic=False)  # fixed shapes: symbolic ones trip inductor on D
         if in_group:
             net = distributed.data_parallel(net, opt.device)

@@ -171,3 +171,18 @@ def test_fast_path_without_native_bf16_is_the_faster_fp32_layout_and_is_recorded
     assert r['fast_path']['options'] == '--channels_last' and r['runs'][0]['options'] == '--channels_last'
     assert r['machine']['cpu_bf16_native'] == machine.describe()['cpu_bf16_native'] and r['label_convs'] == 'lookup'
     assert 'fast path: --channels_last (bf16 is not native here; probed)' in capsys.readouterr().err
+
+
+def test_compile_cache_is_kept_apart_per_aten_capability(monkeypatch):
+    # Kernels inductor caches under ATEN_CPU_CAPABILITY=avx2 abort a later run without it (torch 2.13).
+    monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', 'x')  # restored after the test
+    monkeypatch.delenv('TORCHINDUCTOR_CACHE_DIR')
+    monkeypatch.delenv('ATEN_CPU_CAPABILITY', raising=False)
+    machine.compile_cache_per_isa()
+    assert 'TORCHINDUCTOR_CACHE_DIR' not in os.environ  # inductor's own default
+    monkeypatch.setenv('ATEN_CPU_CAPABILITY', 'avx2')
+    machine.compile_cache_per_isa()
+    assert os.environ['TORCHINDUCTOR_CACHE_DIR'].endswith('_avx2')
+    monkeypatch.setenv('TORCHINDUCTOR_CACHE_DIR', '/my/cache')
+    machine.compile_cache_per_isa()
+    assert os.environ['TORCHINDUCTOR_CACHE_DIR'] == '/my/cache'

@@ -25,6 +25,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from util.machine import compile_cache_per_isa
+
 VARIANTS = ('classic', 'skimage')
 DEFAULT_GRAD_WIDTH = 2.0  # grey levels: the widest that keeps half the old gradient on every photo (docs/METHOD.md)
 
@@ -199,6 +201,7 @@ class LBP:
         self.variant, self.grad_width = variant, grad_width
         self._hard, self._smooth = _hard_codes, _smooth
         if compile:
+            compile_cache_per_isa()
             self._hard = torch.compile(_hard_codes, dynamic=False)
             self._smooth = torch.compile(_smooth, dynamic=False)
 

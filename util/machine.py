@@ -16,9 +16,11 @@ bf16 on Arm). The probe alone is not enough: oneDNN accepts bf16 on any AVX-512 
 it there, several times slower than fp32. Nothing here times anything.
 """
 import functools
+import getpass
 import os
 import platform
 import resource
+import tempfile
 
 import torch
 
@@ -136,6 +138,16 @@ def cuda_devices():
                     'memory_gb': round(p.total_memory / 2 ** 30, 1),
                     'bf16': p.major >= CUDA_BF16_MAJOR})
     return out
+
+
+def compile_cache_per_isa():
+    """Give torch.compile one kernel cache per ATEN_CPU_CAPABILITY. Inductor's shared cache (torch
+    2.13) hands kernels built under e.g. ATEN_CPU_CAPABILITY=avx2 (docs/PERFORMANCE.md's AVX2
+    emulation) to a later run without it, which aborts. An explicit TORCHINDUCTOR_CACHE_DIR is kept."""
+    isa = os.environ.get('ATEN_CPU_CAPABILITY')
+    if isa and 'TORCHINDUCTOR_CACHE_DIR' not in os.environ:
+        os.environ['TORCHINDUCTOR_CACHE_DIR'] = os.path.join(tempfile.gettempdir(),
+                                                             f'torchinductor_{getpass.getuser()}_{isa}')
 
 
 def describe():
