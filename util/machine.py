@@ -146,8 +146,11 @@ def compile_cache_per_isa():
     emulation) to a later run without it, which aborts. An explicit TORCHINDUCTOR_CACHE_DIR is kept."""
     isa = os.environ.get('ATEN_CPU_CAPABILITY')
     if isa and 'TORCHINDUCTOR_CACHE_DIR' not in os.environ:
-        os.environ['TORCHINDUCTOR_CACHE_DIR'] = os.path.join(tempfile.gettempdir(),
-                                                             f'torchinductor_{getpass.getuser()}_{isa}')
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # a container's uid without a passwd entry
+            user = f'uid_{os.getuid()}'
+        os.environ['TORCHINDUCTOR_CACHE_DIR'] = os.path.join(tempfile.gettempdir(), f'torchinductor_{user}_{isa}')
 
 
 def describe():
