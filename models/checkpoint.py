@@ -26,7 +26,8 @@ ARCH_OPTIONS = ('netG', 'label_nc', 'contain_dontcare_label', 'no_instance', 'se
                 'aspect_ratio', 'use_vae', 'z_dim')
 # Compared on resume only: D's shape, and the LBP gradient a run was trained with (stored so a
 # checkpoint says how it was trained).
-TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D', 'no_lbp_image_fake', 'lbp_grad_width')
+TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D', 'no_lbp_image_fake', 'lbp_grad_width',
+                      'lbp_grad_colour')
 # Stored as defaults, never compared: testing on other data is allowed.
 DATA_OPTIONS = ('dataset_mode',)
 DERIVED_OPTIONS = ('semantic_nc',)  # computed from others, not an option one can pass
@@ -38,6 +39,7 @@ OLD_CHECKPOINTS = {'norm_E': 'spectralinstance', 'lbp_variant': 'classic', 'nhid
 # loaded weights replace it), training-only settings, the run's own choices, and plain class ids for
 # a checkpoint too old to name its dataset.
 INFERENCE_SETTINGS = {'is_train': False, 'init_type': 'xavier', 'init_variance': 0.02, 'lbp_grad_width': 2.0,
+                      'lbp_grad_colour': 'grey',
                       'random_style': False, 'compile': False, 'label_convs': 'auto', 'force_amp': False,
                       'dataset_mode': 'custom'}
 

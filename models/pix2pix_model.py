@@ -27,7 +27,7 @@ from models.networks.semantics import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
 from util.errors import UserError
-from util.lbp import DEFAULT_GRAD_WIDTH, LBP, VARIANTS
+from util.lbp import DEFAULT_GRAD_WIDTH, GRAD_COLOURS, LBP, VARIANTS
 
 
 class Pix2PixModel(nn.Module):
@@ -45,6 +45,9 @@ class Pix2PixModel(nn.Module):
         parser.add_argument('--lbp_grad_width', type=float, default=DEFAULT_GRAD_WIDTH,
                             help="width in grey levels of the surrogate gradient of a generated image's LBP "
                                  "(docs/METHOD.md has the table)")
+        parser.add_argument('--lbp_grad_colour', default='grey', choices=GRAD_COLOURS,
+                            help="how that gradient reaches R, G, B: 'grey' alike in all three; 'luminance' by "
+                                 "rgb2gray's weights (mostly green: green-magenta fringes, docs/METHOD.md)")
         parser.add_argument('--lbp_temperature', action=Removed, help=argparse.SUPPRESS,
                             replacement="the LBP D_L sees is now exactly the hard one; its gradient's width is "
                                         "--lbp_grad_width (grey levels)")
@@ -71,7 +74,7 @@ class Pix2PixModel(nn.Module):
         super().__init__()
         self.opt = opt
         self.use_lbp = networks.uses_lbp(opt)
-        self.lbp = LBP(opt.lbp_variant, opt.lbp_grad_width, compile=opt.compile)
+        self.lbp = LBP(opt.lbp_variant, opt.lbp_grad_width, compile=opt.compile, grad_colour=opt.lbp_grad_colour)
         nets = {'G': seeded('G', networks.define_G, opt)}  # the keys are the checkpoint's
         if self.use_lbp:
             nets['GL'] = seeded('GL', networks.define_GL, opt)

@@ -60,7 +60,7 @@ def measure(widths, variant, images):
         r = torch.randn(1, 1, *image.shape[-2:])
         old = pixel_gradients(old_soft, image, r).mean()
         for w in widths:
-            g = pixel_gradients(LBP(variant, w).differentiable, image, r)
+            g = pixel_gradients(LBP(variant, w, grad_colour='luminance').differentiable, image, r)  # as old_soft
             table[w][name] = ((g.mean() / old).item(), (g >= old / 10).float().mean().item())
     return table
 

@@ -191,6 +191,29 @@ def test_surrogate_gradient_reaches_most_pixels_of_a_continuous_image(variant):
     assert torch.isfinite(x.grad).all() and (x.grad != 0).float().mean() > 0.8
 
 
+@pytest.mark.parametrize('variant', ['classic', 'skimage'])
+def test_grey_gradient_moves_the_channels_alike_and_as_much_luminance(variant):
+    # 'grey' (default): the surrogate reaches R, G and B with one value per pixel, so it changes no colour,
+    # and a step along it changes luminance as much as a step along the exact ('luminance') gradient;
+    # the exact one is mostly green. The forward is the same hard LBP.
+    x = continuous_images()
+    r = torch.randn(2, 1, 32, 32)
+    grads = {}
+    for colour in ('grey', 'luminance'):
+        x1 = x.clone().requires_grad_()
+        out = LBP(variant, grad_colour=colour).differentiable(x1)
+        assert torch.equal(out.detach(), LBP(variant).hard(x))
+        (out * r).sum().backward()
+        grads[colour] = x1.grad
+    grey, lum = grads['grey'], grads['luminance']
+    assert torch.allclose(grey[:, 0], grey[:, 1]) and torch.allclose(grey[:, 1], grey[:, 2])
+    assert torch.allclose(lum[:, 1], lum[:, 0] * 0.7154 / 0.2125, rtol=1e-4, atol=1e-9)  # green 3.4x red
+    w = torch.tensor([0.2125, 0.7154, 0.0721]).view(1, 3, 1, 1)
+    assert torch.allclose((grey * w).sum(1), (lum * w).sum(1), rtol=1e-4, atol=1e-9)
+    with pytest.raises(ValueError, match='grey, luminance'):
+        LBP(variant, grad_colour='green')
+
+
 def test_grad_width_scales_the_surrogate():
     # sigmoid((d + 0.5) / w): a narrow width passes gradient only near the threshold
     x = continuous_images()

@@ -15,6 +15,9 @@ pass, exactly the hard LBP of the image's 8-bit rendering; in the backward pass 
 derivative of a smooth bit, sigmoid((d + 0.5) / width), of the *continuous* neighbour - centre
 difference d (a straight-through surrogate, as for binary networks). The width, in grey levels,
 sets how far from the threshold a difference still gets a gradient (docs/METHOD.md has the table).
+`grad_colour` sets how that gradient reaches R, G and B: 'grey' (default) moves the three channels alike,
+'luminance' by rgb2gray's weights, the chain rule's own, which pushes mostly green and, where the
+surrogate asks for darker, magenta: the fringes docs/METHOD.md measures.
 
 Every "neighbour - centre" difference is a weighted sum of shifted views of the grey image: a
 handful of whole-tensor ops, no loop over pixels. `LBP(variant, grad_width, compile=True)` holds
@@ -29,6 +32,7 @@ from util.machine import compile_cache_per_isa
 
 VARIANTS = ('classic', 'skimage')
 DEFAULT_GRAD_WIDTH = 2.0  # grey levels: the widest that keeps half the old gradient on every photo (docs/METHOD.md)
+GRAD_COLOURS = ('grey', 'luminance')
 
 # rgb2gray's luminance weights; multiplied by 10**4 they are integers, which makes the
 # 8-bit gray of an 8-bit image exact: round(N / 10**4) with N = 2125 R + 7154 G + 721 B.
@@ -54,10 +58,18 @@ def gray8(images):
     return torch.round(n / 10000)  # round half to even, as img_as_ubyte's rint
 
 
-def gray_continuous(images):
-    """N×3×H×W in [-1, 1] -> N×1×H×W luminance on the 0..255 scale, differentiable."""
+def gray_continuous(images, grad_colour='luminance'):
+    """N×3×H×W in [-1, 1] -> N×1×H×W luminance on the 0..255 scale, differentiable.
+
+    grad_colour 'grey': the same values, but the gradient reaches R, G and B alike, with the weight
+    (sum of squared luminance weights) that changes luminance as much per step as the exact gradient
+    does; the exact one ('luminance') is 72 % green, so it also moves the colour along green-magenta."""
     w = torch.tensor(_GRAY, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
-    return ((images + 1) * 127.5 * w).sum(1, keepdim=True)
+    lum = ((images + 1) * 127.5 * w).sum(1, keepdim=True)
+    if grad_colour == 'luminance':
+        return lum
+    flat = images.sum(1, keepdim=True) * (127.5 * sum(v * v for v in _GRAY))
+    return lum.detach() + (flat - flat.detach())
 
 
 def _shifted(gray, pad_value):
@@ -174,10 +186,10 @@ def _hard_codes(images, variant):
     return codes, gray, ties
 
 
-def _smooth(images, variant, width):
+def _smooth(images, variant, width, grad_colour):
     """The smooth codes of the continuous luminance: only their gradient is used."""
     smooth = _classic_smooth if variant == 'classic' else _skimage_smooth
-    return smooth(gray_continuous(images), width)
+    return smooth(gray_continuous(images, grad_colour), width)
 
 
 def _float32(images):
@@ -193,12 +205,14 @@ class LBP:
     under autocast (LBP compares grey levels 1/255 apart).
     """
 
-    def __init__(self, variant='classic', grad_width=DEFAULT_GRAD_WIDTH, compile=False):
+    def __init__(self, variant='classic', grad_width=DEFAULT_GRAD_WIDTH, compile=False, grad_colour='grey'):
         if variant not in VARIANTS:
             raise ValueError(f"LBP variant '{variant}': choose one of {', '.join(VARIANTS)}")
         if not grad_width > 0:
             raise ValueError(f"LBP gradient width {grad_width}: must be > 0 (grey levels)")
-        self.variant, self.grad_width = variant, grad_width
+        if grad_colour not in GRAD_COLOURS:
+            raise ValueError(f"LBP gradient colour '{grad_colour}': choose one of {', '.join(GRAD_COLOURS)}")
+        self.variant, self.grad_width, self.grad_colour = variant, grad_width, grad_colour
         self._hard, self._smooth = _hard_codes, _smooth
         if compile:
             compile_cache_per_isa()
@@ -221,7 +235,7 @@ class LBP:
         """
         with _float32(images):
             images = images.float()
-            smooth = self._smooth(images, self.variant, self.grad_width)
+            smooth = self._smooth(images, self.variant, self.grad_width, self.grad_colour)
             return (self.codes(images) + (smooth - smooth.detach())) / 127.5 - 1
 
 
