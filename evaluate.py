@@ -50,6 +50,8 @@ def parse_args(argv=None):
                         'hub cache, or <checkpoints_dir>/segmenter_<dataset_mode>.pth for small')
     p.add_argument('--no_fid', action='store_true', help='skip FID and KID')
     p.add_argument('--no_seg', action='store_true', help='skip mIoU and accuracy')
+    p.add_argument('--no_c2st', action='store_true',
+                   help='skip the classifier two-sample test (about a minute on a CPU core for 200 images)')
     p.add_argument('--allow_missing', action='store_true',
                    help='report a metric whose weights are missing as n/a instead of failing')
     p.add_argument('--gpu_ids', default='0', help="'-1' forces the CPU; otherwise CUDA when available")

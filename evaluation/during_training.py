@@ -5,6 +5,10 @@ Every N iterations (and at --max_iters) the generator synthesizes the first --ev
 in eval mode, as test.py does; the images are rounded to 8 bits, as test.py saves them, and scored:
 - texture_js and texture_js_riu2 (always): the texture divergence from the real images of the same
   scenes (evaluation/texture.py), and its per-class values in eval_per_class.json;
+- colour_js and gradient_js (always): per-class colour and gradient-magnitude histograms, not LBP
+  (evaluation/histograms.py);
+- c2st and c2st_grey (unless --no_eval_c2st, at least 16 scenes): the classifier two-sample test
+  (evaluation/c2st.py), with the standard deviation over its classifier seeds;
 - lbp_distance, and lbp_map_distance for models with G_L (always): pixel-aligned, not a texture metric
   (evaluation/lbp_distance.py);
 - miou and accuracy of the small segmenter --eval_seg_weights (scripts/train_segmenter.py);
@@ -31,17 +35,19 @@ import torch
 import data
 import util.amp as amp
 from evaluation.fid import fid_from_activations, kernel_inception_distance
-from evaluation import texture
+from evaluation import c2st, texture
+from evaluation.histograms import HistogramDivergence
 from evaluation.lbp_distance import LBPDistance
 from evaluation.segmentation import (DEFAULT_MIOU_RULE, confusion_matrix, label_space, mean_iou, per_class_iou,
                                      pixel_accuracy)
 from evaluation.segmenters import build_segmenter
 from util.errors import UserError
-from util.images import tensor2im
+from util.images import save_png, tensor2im
 from util.jsonfile import read_json, write_json
 
 COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'texture_js', 'texture_js_riu2', 'lbp_distance', 'lbp_map_distance',
-           'miou', 'accuracy', 'fid_seg', 'kid_seg', 'seconds')
+           'miou', 'accuracy', 'fid_seg', 'kid_seg', 'colour_js', 'gradient_js', 'c2st', 'c2st_std', 'c2st_grey',
+           'c2st_grey_std', 'seconds')
 
 
 def val_options(opt):
@@ -69,6 +75,7 @@ class TrainingEvaluator:
             self.segmenter = build_segmenter('small', self.num_classes, opt.eval_seg_weights).to(opt.device)
         self.real = [tensor2im(im) for b in self.batches for im in b['image']]
         self.labels = [lb[0].numpy().astype(np.int64) for b in self.batches for lb in b['label']]
+        self.names = [os.path.splitext(os.path.basename(p))[0] for b in self.batches for p in b['path']]
         self.real_features = self.features(self.real) if self.segmenter else None
         write_json(os.path.join(folder, 'eval_references.json'), self.references())
 
@@ -131,13 +138,21 @@ class TrainingEvaluator:
         """Score the val subset now; append the row to eval_log.csv and TensorBoard; return it."""
         start = time.time()
         images, lbps = self.synthesize()
+        if self.opt.eval_keep_images:
+            self.keep(iteration, images)
         lbp, tex = LBPDistance(self.opt.lbp_variant), texture.TextureDivergence(self.opt.lbp_variant)
+        hist = HistogramDivergence()
         for i, (fake, real) in enumerate(zip(images, self.real)):
             lbp.add(fake, real, None if lbps is None else lbps[i])
             tex.add(fake, real, self.labels[i])
-        textures = tex.result()
-        per_class = {'texture': textures.pop('texture_per_class')}
-        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result(), **textures}
+            hist.add(fake, real, self.labels[i])
+        textures, histograms = tex.result(), hist.result()
+        per_class = {'texture': textures.pop('texture_per_class'), 'histograms': histograms.pop('histogram_per_class')}
+        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result(), **textures,
+               **histograms}
+        if not self.opt.no_eval_c2st and len(images) >= 2 * c2st.BLOCK:
+            found = c2st.scores(self.real, images)
+            row.update({k: v for k, v in found.items() if k in COLUMNS})
         if self.segmenter is not None:
             seg = self.segmentation(images)
             per_class['iou'] = seg.pop('class_iou')
@@ -152,6 +167,13 @@ class TrainingEvaluator:
                     writer.add_scalar(f'eval/{k}', v, iteration)
             writer.flush()
         return row
+
+    def keep(self, iteration, images):
+        """The synthesized val images as PNGs named by their scene, for scoring again later."""
+        folder = os.path.join(self.opt.checkpoints_dir, self.opt.name, 'eval_images', str(iteration))
+        os.makedirs(folder, exist_ok=True)
+        for name, image in zip(self.names, images):
+            save_png(image, os.path.join(folder, name + '.png'))
 
     def segmentation(self, images, features=None):
         conf = np.zeros((self.num_classes, self.num_classes), np.int64)

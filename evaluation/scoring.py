@@ -1,5 +1,6 @@
 """Every metric over the folder test.py wrote, batch by batch: FID/KID features, the segmentation
-confusion matrix, the texture histograms and the pixel-aligned LBP distances; then the numbers."""
+confusion matrix, the texture and colour/gradient histograms and the pixel-aligned LBP distances; then the
+numbers, and the classifier two-sample test on all the images at once."""
 import os
 
 import numpy as np
@@ -8,7 +9,8 @@ from tqdm import tqdm
 from evaluation import results
 from evaluation.dataset_labels import DatasetLabels
 from evaluation.fid import FIDFeatures
-from evaluation import texture
+from evaluation import c2st, texture
+from evaluation.histograms import HistogramDivergence
 from evaluation.lbp_distance import LBPDistance
 from evaluation.segmentation import confusion_matrix, label_space, mean_iou, pixel_accuracy
 
@@ -58,6 +60,8 @@ def score_folder(cfg, images_dir, stems, nets, notes):
     has_labels = os.path.isdir(os.path.join(images_dir, 'label_ids'))
     tex = texture.TextureDivergence(cfg.lbp_variant) if has_labels else None
     refs = texture.References(cfg.lbp_variant) if has_labels else None
+    hist = HistogramDivergence() if has_labels else None
+    pairs = [] if not cfg.no_c2st else None  # (real, synthesized): the C2ST trains on all of them
     for start in tqdm(range(0, len(stems), cfg.batchSize), desc='evaluate', unit='batch'):
         batch = stems[start:start + cfg.batchSize]
         synth = [results.read_rgb(images_dir, 'synthesized_image', s) for s in batch]
@@ -71,17 +75,28 @@ def score_folder(cfg, images_dir, stems, nets, notes):
             if tex is not None:
                 true, labels = results.same_size(true, fake.shape), results.label_ids(images_dir, stem, fake.shape[:2])
                 tex.add(fake, true, labels)
+                hist.add(fake, true, labels)
                 refs.add(true, labels)
+            if pairs is not None:
+                pairs.append((results.same_size(true, fake.shape), fake))
     values = {'fid': None, 'kid': None, 'kid_std': None, 'miou': None, 'accuracy': None, **lbp.result(),
-              'texture_js': None, 'texture_js_riu2': None}
+              'texture_js': None, 'texture_js_riu2': None, 'colour_js': None, 'gradient_js': None,
+              'c2st': None, 'c2st_grey': None}
     if tex is not None:
         values.update(tex.result())
+        values.update(hist.result())
         if values['texture_js'] is None:
             notes['texture'] = 'n/a: no pixel away from a class boundary'
         values['texture_references'] = refs.result()
         values['texture_position'] = texture.position(values['texture_js'], values['texture_references'])
     else:
         notes['texture'] = f"n/a: {os.path.join(images_dir, 'label_ids')} missing (test.py writes it)"
+    if pairs is None:
+        notes['c2st'] = 'skipped (--no_c2st)'
+    elif len(pairs) < 2 * c2st.BLOCK:
+        notes['c2st'] = f'n/a: fewer than {2 * c2st.BLOCK} images'
+    else:
+        values.update(c2st.scores(*zip(*pairs)))
     if fid is not None:
         values.update(fid.result(notes))
     if seg is not None:

@@ -24,6 +24,12 @@ class TrainOptions(BaseOptions):
                             help='every N iterations score --eval_num val scenes (eval_log.csv, TensorBoard eval/); '
                                  '0: never')
         parser.add_argument('--eval_num', type=int, default=100, help='val scenes scored by --eval_freq')
+        parser.add_argument('--no_eval_c2st', action='store_true',
+                            help='--eval_freq without the classifier two-sample test (about 1 min of a CPU core '
+                                 'per evaluation of 100 scenes at 128×96)')
+        parser.add_argument('--eval_keep_images', action='store_true',
+                            help="keep --eval_freq's synthesized val images (checkpoints/<name>/eval_images/"
+                                 "<iteration>/), so the run can be scored again with any metric")
         parser.add_argument('--eval_seg_weights', type=str, default='',
                             help='small segmenter (scripts/train_segmenter.py) for --eval_freq: adds mIoU, accuracy '
                                  'and FID/KID on its features')
