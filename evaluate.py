@@ -21,7 +21,7 @@ from evaluation.run import evaluate
 from evaluation.segmentation import DEFAULT_MIOU_RULE, MIOU_RULES
 from evaluation.segmenters import DEFAULT_FOR_DATASET, NAMES
 from evaluation.table import HEADER, reference_rows, row
-from models.checkpoint import TrainedRun
+from models.checkpoint import TrainedRun, opt_json_path
 from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
 
@@ -69,7 +69,7 @@ def with_saved_defaults(opt):
     opt.opt_file, opt.saved = run.opt_file, {**run.trained, **fixed}
     opt.dataset_mode = opt.dataset_mode or fixed.get('dataset_mode')
     if opt.dataset_mode is None:
-        raise UserError(f"--dataset_mode not given and {os.path.join(run.folder, 'opt.json')} not found (nor a "
+        raise UserError(f"--dataset_mode not given and {opt_json_path(run.folder)} not found (nor a "
                         f"checkpoint naming it); pass --dataset_mode ({'|'.join(data.MODES)}) or the "
                         f"--checkpoints_dir the model was trained in")
     if opt.dataset_mode not in data.MODES:

@@ -7,9 +7,9 @@
 Each PATH is a label PNG or a folder of them (searched recursively; in a Cityscapes gtFine folder
 only the *_gtFine_labelIds.png files). A label PNG holds class ids as the model's dataset stores
 them, or the dataset's colours (data/palettes.py): detected, or --label_format ids|colors.
-Everything about the model is what checkpoints/<name> fixed (its <which_epoch>.pth and opt.json). Writes
-<out>/<stem>_image.png and, when the model has G_L, <stem>_lbp.png (default out:
-results/<name>/generated/). The Python API is inference/synthesizer.py's Synthesizer.
+Everything about the model is what checkpoints/<name>/<which_epoch>.pth holds (its config: no
+opt.json needed). Writes <out>/<stem>_image.png and, when the model has G_L, <stem>_lbp.png
+(default out: results/<name>/generated/). The Python API is inference/synthesizer.py's Synthesizer.
 """
 import argparse
 import os
@@ -73,7 +73,7 @@ def main(args=None):
                         f"encoder; leave --style out")
     paths = label_maps.list_inputs(a.labels)
     instances = label_maps.pair_instances(paths, a.instances) if a.instances else {}
-    if instances and synth.opt.no_instance:
+    if instances and synth.config.no_instance:
         print(f"--instances ignored: {a.name} was trained with --no_instance")
         instances = {}
     out = a.out or os.path.join('results', a.name, 'generated')
@@ -87,7 +87,7 @@ def main(args=None):
         part = list(range(first, min(first + a.batchSize, len(paths))))
         ids, inst = [], []
         for i in part:
-            fitted, before = synth.fit(label_maps.read_label_map(paths[i], synth.opt, a.label_format).ids, paths[i])
+            fitted, before = synth.fit(label_maps.read_label_map(paths[i], synth.config, a.label_format).ids, paths[i])
             resized += before is not None
             ids.append(fitted)
             if paths[i] in instances:

@@ -56,14 +56,14 @@ class BadRequest(Exception):
 
 def val_label_files(synth):
     """The val label files of the dataset the checkpoint was trained on (opt.json's dataroot), if there."""
-    opt = synth.opt
-    mode = opt.dataset_mode
+    config = synth.config
+    mode = config.dataset_mode
     where = data.location(mode, synth.run.fixed())
     root = where.get('root') or where.get('label_dir')
     if not root or not os.path.isdir(root) or not os.listdir(root):  # (the demo would generate its data)
         return []
     try:
-        dataset = data.open_dataset(mode, 'val', where, opt.label_nc, opt.contain_dontcare_label, instances=False,
+        dataset = data.open_dataset(mode, 'val', where, config.label_nc, config.contain_dontcare_label, instances=False,
                                     pairing_check=False)
     except UserError:
         return []
@@ -78,10 +78,10 @@ class App:
         self.val_files = val_label_files(synth) if val_files is None else val_files
 
     def info(self):
-        s, opt = self.synth, self.synth.opt
+        s, config = self.synth, self.synth.config
         classes = [{'id': i, 'name': n, 'color': list(c)} for i, n, c in s.classes()]
-        return {'name': self.name, 'width': s.size[0], 'height': s.size[1], 'label_nc': opt.label_nc,
-                'dontcare': opt.label_nc if opt.contain_dontcare_label else None, 'use_vae': s.use_vae,
+        return {'name': self.name, 'width': s.size[0], 'height': s.size[1], 'label_nc': config.label_nc,
+                'dontcare': config.label_nc if config.contain_dontcare_label else None, 'use_vae': s.use_vae,
                 'has_lbp': s.has_lbp, 'classes': classes, 'default_class': classes[0]['id'],
                 'val': [sample_key(p) for p in self.val_files], 'max_upload': self.max_upload}
 
@@ -98,7 +98,7 @@ class App:
             path = self.val_files[i]
         except (ValueError, IndexError):
             raise BadRequest(404, f"no val label map #{query.get('i', [''])[0]} ({len(self.val_files)} there)") from None
-        label = label_maps.read_label_map(path, self.synth.opt)
+        label = label_maps.read_label_map(path, self.synth.config)
         ids, before = self.synth.fit(label.ids, path)
         return self.ids_json(ids, resized_note(before, self.synth.size))
 
@@ -112,7 +112,7 @@ class App:
         if not body.startswith(PNG_MAGIC):
             raise BadRequest(415, f"{name} is not a PNG (it starts with {body[:8]!r}); save the label map as PNG")
         check_pixels(body, name)
-        return label_maps.read_label_map(bytes(body), self.synth.opt, fmt, name)
+        return label_maps.read_label_map(bytes(body), self.synth.config, fmt, name)
 
     def synthesize(self, body, content_type, query):
         """-> (image PNG bytes, LBP PNG bytes or None, seconds)."""
@@ -259,7 +259,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_bytes(image, 'image/png')
         elif output == 'lbp':
             if lbp is None:
-                raise BadRequest(400, f"{app.name} has no LBP generator (--netG {app.synth.opt.netG})")
+                raise BadRequest(400, f"{app.name} has no LBP generator (--netG {app.synth.config.netG})")
             self.send_bytes(lbp, 'image/png')
         else:
             self.send_json({'image': data_url(image), 'lbp': None if lbp is None else data_url(lbp),

@@ -1,7 +1,8 @@
 """Synthesize the val split with a trained model: `python test.py [--name N --which_epoch E]`.
 
-The run supplies what it fixed (architecture, label classes, crop size, dataset mode, and opt.json's
-dataroot); the command line gives the run (--which_epoch, --phase ...) and wins where it says more.
+The run supplies what it fixed (its checkpoint's config: architecture, label classes, crop size,
+dataset mode; and opt.json's dataroot when there is one); the command line gives the run
+(--which_epoch, --phase ...) and wins where it says more.
 
 Writes results/<name>/<phase>_<epoch>/index.html and images/<kind>/<stem>.png for kind in
 input_label (colourised: data/palettes.py's drawing_colors), synthesized_image, synthesized_lbp,
@@ -20,6 +21,7 @@ import util.amp as amp
 from data import palettes
 from models import prepare
 from models.checkpoint import load_networks
+from models.config import ModelConfig
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
@@ -43,7 +45,10 @@ def main(args=None):
     opt = options.resolve(options.parse(args))  # what the run fixed are the defaults
     keep_freed_memory(opt.device)
     torch.manual_seed(opt.seed)
-    model = load_networks(Pix2PixModel(opt).to(opt.device), options.run, opt)
+    run = options.run
+    run.require_state()  # a clear error before anything is built
+    config = ModelConfig.from_options(opt, run.config)  # the run's, with what the command line gives
+    model = load_networks(Pix2PixModel.from_options(opt, config).to(opt.device), run)
     prepare(model, opt)  # --channels_last, --compile
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)

@@ -60,7 +60,7 @@ def main(args=None):
     keep_freed_memory(opt.device)
     seed_everything(opt.seed + distributed.rank())
     loader = data.create_dataloader(opt)
-    model = Pix2PixModel(opt).to(opt.device)
+    model = Pix2PixModel.from_options(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     if rank0:  # a save killed mid-write (kill -9, power loss) leaves <which>.pth.tmp beside the checkpoint
         for path in remove_leftovers(os.path.join(opt.checkpoints_dir, opt.name)):
@@ -162,8 +162,7 @@ class Training:
     def save(self, which, epoch, epoch_iter):
         # <epoch>.pth keeps what test.py needs (no optimizer state) unless --save_full_snapshots; latest all
         full = which == 'latest' or self.opt.save_full_snapshots
-        ckpt.save_training(ckpt.path_of(self.opt, which), self.model, self.trainer, self.opt, epoch, epoch_iter,
-                           full=full)
+        ckpt.save_training(ckpt.path_of(self.opt, which), self.model, self.trainer, epoch, epoch_iter, full=full)
 
     def log(self, bar, epoch, it, speed, batch):
         opt = self.opt

@@ -7,9 +7,10 @@
     out = synth(ids, seed=0)                                  # H×W or N×H×W model ids (numpy or torch)
     out.image, out.lbp                                        # H×W×3 uint8, H×W uint8 (None without G_L)
 
-Everything the networks need is what the run fixed (models/checkpoint.py's TrainedRun, opened once:
-label count, don't care, instance channel, size, LBP variant, netG, norm_E, ...); no command line
-is parsed. test.py loads the same way (models.checkpoint.load_networks).
+Everything the networks need is the run's config (models/config.py's ModelConfig, which every .pth
+holds: label count, don't care, instance channel, size, LBP variant, netG, norm_E, ...), read by
+models/checkpoint.py's TrainedRun; no command line is parsed and no opt.json is needed. test.py
+loads the same way (models.checkpoint.load_networks).
 
 Label ids are the model's (0..label_nc-1, label_nc = don't care with --contain_dontcare_label); files
 in a dataset's own convention go through `read_labels` (data/label_maps.py). `fit` is the one check
@@ -23,6 +24,7 @@ import io
 import os
 import threading
 from collections import namedtuple
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -31,7 +33,8 @@ from PIL import Image
 import util.amp as amp
 from data import label_maps, palettes
 from data.base_dataset import Preprocess, image_size, open_decoded, transform_image
-from models.checkpoint import TrainedRun, inference_options, load_networks
+from models.checkpoint import TrainedRun, load_networks
+from models.networks import label_convs
 from models.pix2pix_model import Pix2PixModel
 from util import machine
 from util.errors import UserError
@@ -64,10 +67,12 @@ class Synthesizer:
             raise UserError(f"batch size {batch_size}: must be at least 1")
         self.run = TrainedRun(checkpoint, which_epoch)
         self.run.require_state()  # a clear error before anything is built
-        self.opt = opt = inference_options(self.run, as_device(device), AMP[dtype])
-        self.precision = amp.autocast(opt)
-        self.model = load_networks(Pix2PixModel(opt).to(opt.device), self.run, opt)
-        height, width = image_size(opt.crop_size, opt.aspect_ratio)
+        self.config = config = self.run.config
+        self.device = as_device(device)
+        runtime = SimpleNamespace(device=self.device, amp=AMP[dtype])  # what --amp and --label_convs auto read
+        self.precision = amp.autocast(runtime)
+        self.model = load_networks(Pix2PixModel(config, label_convs=label_convs(runtime)).to(self.device), self.run)
+        height, width = image_size(config.crop_size, config.aspect_ratio)
         self.size = (width, height)
         self.batch_size = batch_size
         self.lock = threading.Lock()
@@ -80,15 +85,15 @@ class Synthesizer:
 
     @property
     def use_vae(self):
-        return bool(self.opt.use_vae)
+        return self.config.use_vae
 
     def classes(self):
         """[(id, name, (r, g, b))] of the model's classes (data/palettes.py)."""
-        return palettes.classes_for(self.opt)
+        return palettes.classes_for(self.config)
 
     def read_labels(self, source, fmt='auto', name=None):
         """A label file (path or bytes) in the dataset's ids or colours -> H×W model ids at its own size."""
-        return label_maps.read_label_map(source, self.opt, fmt, name).ids
+        return label_maps.read_label_map(source, self.config, fmt, name).ids
 
     # ---- synthesis ----
     def __call__(self, labels, instances=None, style=None, seed=None, output='numpy'):
@@ -141,12 +146,12 @@ class Synthesizer:
         """One H×W map of model ids -> (the map at the model's size, its (w, h) before resizing or None).
         check: ids that are no class of the model are refused, naming `what`."""
         if check:
-            bad = ~label_maps.valid(ids, self.opt)
+            bad = ~label_maps.valid(ids, self.config)
             if bad.any():
                 values = ', '.join(str(v) for v in np.unique(ids[bad])[:5])
                 raise UserError(f"{what}: id(s) {values} are no class of this model "
-                                f"({label_maps.model_ids_text(self.opt)})")
-        fitted, before = label_maps.fit(ids, self.opt)
+                                f"({label_maps.model_ids_text(self.config)})")
+        fitted, before = label_maps.fit(ids, self.config)
         if before and check and not self.resized_once:
             print(f"resizing label maps to the model's {self.size[0]}x{self.size[1]} with nearest neighbour "
                   f"({what} is {before[0]}x{before[1]})")
@@ -160,17 +165,17 @@ class Synthesizer:
                 raise UserError("a style photo needs a model trained with --use_vae (this one has no style encoder)")
             return None
         if style is not None:
-            photo = self.style_tensor(style).to(self.opt.device)
+            photo = self.style_tensor(style).to(self.device)
             with torch.inference_mode(), self.precision:
                 _, mu, _ = self.model.encode_z(photo)
             return mu.float().expand(n, -1)
         if seed is None:
-            return torch.randn(n, self.opt.z_dim).to(self.opt.device)
+            return torch.randn(n, self.config.z_dim).to(self.device)
         seeds = [style_seed(seed, i) for i in range(n)] if np.ndim(seed) == 0 else list(seed)
         if len(seeds) != n:
             raise UserError(f"seed: one per label map ({n}), not {len(seeds)}")
-        return torch.stack([torch.randn(self.opt.z_dim, generator=torch.Generator().manual_seed(int(s)))
-                            for s in seeds]).to(self.opt.device)
+        return torch.stack([torch.randn(self.config.z_dim, generator=torch.Generator().manual_seed(int(s)))
+                            for s in seeds]).to(self.device)
 
     def style_tensor(self, style):
         """A photo -> 1×3×H×W in [-1, 1] at the model's size (bicubic, as the loaders)."""
@@ -186,14 +191,15 @@ class Synthesizer:
                 raise UserError(f"style: a path, PIL image or H×W×3 uint8 array, not {arr.dtype} {arr.shape}")
             img = Image.fromarray(arr)
         img = img.convert('RGB')
-        fixed = Preprocess('fixed', crop_size=self.opt.crop_size, aspect_ratio=self.opt.aspect_ratio)  # a plain resize
+        c = self.config
+        fixed = Preprocess('fixed', crop_size=c.crop_size, aspect_ratio=c.aspect_ratio)  # a plain resize
         return transform_image(img, fixed, {'crop_pos': (0, 0), 'flip': False})[None]
 
     def forward(self, ids, inst, z):
         """One batch: N×H×W ids (+ instances, styles) -> (N×3×H×W image, N×1×H×W LBP map or None), on the CPU."""
         label = torch.from_numpy(ids)[:, None]
         instance = torch.tensor(0)
-        if not self.opt.no_instance:
+        if not self.config.no_instance:
             instance = torch.from_numpy(ids if inst is None else inst)[:, None]
         with torch.inference_mode(), self.precision:
             semantics, _ = self.model.preprocess_input({'label': label, 'instance': instance})

@@ -1,47 +1,37 @@
-"""What a checkpoint holds, and the one reader of a trained run.
+"""What a checkpoint holds, the run's opt.json, and the one reader of a trained run.
 
 checkpoints/<name>/<which>.pth (written durably by util/checkpoint.py) holds 'networks' (name ->
-state dict, Pix2PixModel.networks()'s names), 'epoch', 'epoch_iter', 'iteration' and 'options': every
-option that shapes a network loaded for inference (ARCH_OPTIONS), D's shape and the LBP gradient a run
-was trained with (TRAIN_ARCH_OPTIONS) and its dataset mode (DATA_OPTIONS). A training checkpoint
-(`latest`) adds the trainer's state and the RNG states, so that --continue_train resumes exactly; epoch
-snapshots (<epoch>.pth) leave those out (a third of the size) unless --save_full_snapshots.
+state dict, Pix2PixModel.networks()'s names), 'config' (the model's ModelConfig, models/config.py,
+whole, as builtins), 'epoch', 'epoch_iter' and 'iteration'. A training checkpoint (`latest`) adds the
+trainer's state and the RNG states, so that --continue_train resumes exactly; epoch snapshots
+(<epoch>.pth) leave those out (a third of the size) unless --save_full_snapshots. The .pth alone
+rebuilds the networks. A .pth written before the config was stored holds 'options' instead (some of
+the config's fields): the rest come from its run's opt.json, else from OLD_CHECKPOINTS.
 
-`TrainedRun` opens a run once (the .pth memory-mapped, opt.json) and says what it fixed (`fixed`):
-the defaults of test.py, evaluate.py, generate.py, serve.py and the Synthesizer. One conflict rule for
-all of them: a value given on a command line wins over what the run fixed, except one that would not
-fit the networks, which is refused with the file named (`check_fits`).
+checkpoints/<name>/opt.json holds every option of the run, for --load_from_opt_file and the location
+of the run's data: written (durably) and read here only, `write_opt_json` and `read_opt_json`.
+
+`TrainedRun` opens a run once (the .pth memory-mapped, opt.json) and says what it fixed (`config`,
+and as options `fixed`): the defaults of test.py, evaluate.py, generate.py, serve.py and the
+Synthesizer. One conflict rule for all of them: a value given on a command line wins over what the
+run fixed, except one that would not fit the networks, which is refused with the file named
+(`check_fits`).
 """
 import json
 import os
-from types import SimpleNamespace
 
 import util.checkpoint as durable
 from models import unwrap
+from models.config import FORMAT_VERSION, ModelConfig
 from util.errors import UserError
 
-# Options that change the networks' shapes: a checkpoint only fits the same values.
-ARCH_OPTIONS = ('netG', 'label_nc', 'contain_dontcare_label', 'no_instance', 'semantic_nc', 'ngf', 'ngf_lbp',
-                'norm_G', 'norm_E', 'nhidden', 'nhidden_lbp', 'lbp_variant', 'num_upsampling_layers', 'crop_size',
-                'aspect_ratio', 'use_vae', 'z_dim')
-# Compared on resume only: D's shape, and the LBP gradient a run was trained with (stored so a
-# checkpoint says how it was trained).
-TRAIN_ARCH_OPTIONS = ('ndf', 'norm_D', 'num_D', 'n_layers_D', 'no_lbp_D', 'no_lbp_image_fake', 'lbp_grad_width',
-                      'lbp_grad_colour')
-# Stored as defaults, never compared: testing on other data is allowed.
-DATA_OPTIONS = ('dataset_mode',)
-DERIVED_OPTIONS = ('semantic_nc',)  # computed from others, not an option one can pass
+# What a .pth written before the config was stored was trained with where neither it nor its opt.json
+# says: a setting's only value before it was an option or stored (not today's default, which may change).
+OLD_CHECKPOINTS = {'norm_E': 'spectralinstance', 'lbp_variant': 'classic', 'nhidden_lbp': None,
+                   'lbp_grad_colour': 'luminance',
+                   'dataset_mode': 'custom'}  # (no dataset named: its labels read as plain class ids)
 # Where the run's data was (opt.json's): the tools read the same data unless told otherwise.
 LOCATION_OPTIONS = ('dataroot', 'label_dir', 'image_dir', 'instance_dir')
-# What checkpoints written before an option was stored were trained with (its only value then).
-OLD_CHECKPOINTS = {'norm_E': 'spectralinstance', 'lbp_variant': 'classic', 'nhidden_lbp': None}
-# What building the networks for inference asks that the run may not fix: the initialisation (the
-# loaded weights replace it), training-only settings, the run's own choices, and plain class ids for
-# a checkpoint too old to name its dataset.
-INFERENCE_SETTINGS = {'is_train': False, 'init_type': 'xavier', 'init_variance': 0.02, 'lbp_grad_width': 2.0,
-                      'lbp_grad_colour': 'grey',
-                      'random_style': False, 'compile': False, 'label_convs': 'auto', 'force_amp': False,
-                      'dataset_mode': 'custom'}
 
 
 def path_of(opt, which):
@@ -50,7 +40,9 @@ def path_of(opt, which):
 
 class TrainedRun:
     """checkpoints/<name>: its <which_epoch>.pth (None when there is none yet; memory-mapped unless a
-    resume is to own its tensors) and its opt.json ({} without one), each opened once."""
+    resume is to own its tensors) and its opt.json ({} without one), each opened once. config: the
+    run's ModelConfig (None without a .pth); recorded: the config's fields the .pth itself records
+    (all of them, or an older file's few), which check_fits holds a command line to."""
 
     def __init__(self, folder, which_epoch='latest', mmap=True):
         self.folder = os.path.normpath(str(folder))
@@ -58,22 +50,27 @@ class TrainedRun:
         self.path = os.path.join(self.folder, f'{which_epoch}.pth')
         self.opt_file, self.trained = read_opt_json(self.folder)
         self.state = durable.read(self.path, mmap=mmap) if os.path.isfile(self.path) else None
+        self.recorded, self.config = self.read_config() if self.state is not None else ({}, None)
 
-    @property
-    def stored(self):
-        """The options the .pth stores ({} without a .pth)."""
-        return (self.state or {}).get('options', {})
+    def read_config(self):
+        """-> (recorded, config) of the .pth."""
+        if 'config' in self.state:
+            config = ModelConfig.from_dict(self.state['config'], self.path)
+            return config.to_dict(), config
+        names = ModelConfig.names()
+        recorded = {k: v for k, v in self.state.get('options', {}).items() if k in names}
+        from_json = {k: v for k, v in self.trained.items() if k in names}
+        values = {'format_version': FORMAT_VERSION, **OLD_CHECKPOINTS, **from_json, **recorded}
+        return recorded, ModelConfig.from_dict(values, self.path)
 
     def fixed(self):
-        """The options this run fixed, as a command line's defaults: the networks' (the .pth's; opt.json's
-        or OLD_CHECKPOINTS' where an older .pth lacks one), its dataset mode and, from opt.json, where
-        its data was."""
-        keys = ARCH_OPTIONS + DATA_OPTIONS
-        found = dict(OLD_CHECKPOINTS) if self.state else {}
-        found.update({k: v for k, v in self.trained.items() if k in keys})
-        found.update({k: v for k, v in self.stored.items() if k in keys})
+        """The options this run fixed, as a command line's defaults: its config's (opt.json's without a
+        .pth) and, from opt.json, where its data was."""
+        names = ModelConfig.names()
+        source = self.config.to_dict() if self.config else self.trained
+        found = {k: v for k, v in source.items() if k in names}
         found.update({k: self.trained[k] for k in LOCATION_OPTIONS if self.trained.get(k)})
-        return {k: v for k, v in found.items() if k not in DERIVED_OPTIONS}
+        return found
 
     def require_state(self):
         if self.state is None:
@@ -82,9 +79,13 @@ class TrainedRun:
         return self.state
 
 
+def opt_json_path(folder):
+    return os.path.join(folder, 'opt.json')
+
+
 def read_opt_json(folder):
     """(path, options) of <folder>/opt.json, which train.py writes, or (None, {}) without one."""
-    path = os.path.join(folder, 'opt.json')
+    path = opt_json_path(folder)
     if not os.path.isfile(path):
         return None, {}
     try:
@@ -95,30 +96,28 @@ def read_opt_json(folder):
                         f"it held), or train again") from None
 
 
-def inference_options(run, device, amp='none'):
-    """The options Pix2PixModel needs to hold `run`'s networks for inference on `device`, from what
-    the run fixed alone (no command line)."""
-    opt = SimpleNamespace(**{**INFERENCE_SETTINGS, **run.fixed()}, device=device, amp=amp)
-    opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
-    return opt
+def write_opt_json(folder, options):
+    """options (a dict of every option of a run) as <folder>/opt.json, durably: a run killed while
+    writing it leaves the previous file whole."""
+    durable.save_json(opt_json_path(folder), options)
 
 
-def check_fits(saved, opt, path, train):
-    """The conflict rule's refusal: an option of opt that the checkpoint at path was trained with
-    otherwise (only those that shape the networks; D's too when train)."""
-    keys = ARCH_OPTIONS + (TRAIN_ARCH_OPTIONS if train else ())
-    diff = [f"--{k} {saved[k]} (now {getattr(opt, k, None)})" for k in keys
-            if k in saved and saved[k] != getattr(opt, k, None)]
+def check_fits(run, config, train):
+    """The conflict rule's refusal: a field of config that run's .pth records otherwise (those that
+    shape the generator's networks; with train, D's and the training's too)."""
+    roles = ('generator', 'training') if train else ('generator',)
+    diff = [f"--{k} {run.recorded[k]} (now {getattr(config, k)})" for k in ModelConfig.names(*roles)
+            if k in run.recorded and run.recorded[k] != getattr(config, k)]
     if diff:
         fix = "pass the same values or --load_from_opt_file" if train else \
             "leave these options out (the checkpoint sets them) or pass the same values"
-        raise UserError(f"{path}: trained with {', '.join(diff)}; {fix}")
+        raise UserError(f"{run.path}: trained with {', '.join(diff)}; {fix}")
 
 
-def load_networks(model, run, opt):
+def load_networks(model, run):
     """run's networks into model, for inference: -> model in eval mode."""
     state = run.require_state()
-    check_fits(run.stored, opt, run.path, train=False)
+    check_fits(run, model.config, train=False)
     load_state(model, state, run.path)
     return model.eval()
 
@@ -135,14 +134,13 @@ def load_state(model, state, path):
                         f"trained with (e.g. --load_from_opt_file) or another --which_epoch") from None
 
 
-def save_training(path, model, trainer, opt, epoch, epoch_iter, full=True):
+def save_training(path, model, trainer, epoch, epoch_iter, full=True):
     """full: everything --continue_train needs (resuming at (epoch, epoch_iter) replays the same
-    batches). Not full (an epoch snapshot): the networks, options, epoch and iteration that test.py
+    batches). Not full (an epoch snapshot): the networks, config, epoch and iteration that test.py
     needs, without the optimizers' state (2/3 of a full file with Adam) and the RNG states."""
-    keys = ARCH_OPTIONS + TRAIN_ARCH_OPTIONS + DATA_OPTIONS
     state = {'networks': {k: unwrap(n).state_dict() for k, n in model.networks().items()},
-             'epoch': epoch, 'epoch_iter': epoch_iter, 'iteration': trainer.iteration,
-             'options': {k: getattr(opt, k, None) for k in keys}}
+             'config': model.config.to_dict(), 'epoch': epoch, 'epoch_iter': epoch_iter,
+             'iteration': trainer.iteration}
     if full:
         state.update(trainer=trainer.state_dict(), rng=durable.rng_state())
     durable.save(path, state)
@@ -152,7 +150,7 @@ def resume(model, trainer, opt):
     """Load opt.which_epoch into the model, trainer and RNGs -> (epoch, epoch_iter) to go on from."""
     run = TrainedRun(os.path.join(opt.checkpoints_dir, opt.name), opt.which_epoch, mmap=False)
     state = run.require_state()
-    check_fits(run.stored, opt, run.path, train=True)
+    check_fits(run, model.config, train=True)
     load_state(model, state, run.path)
     if 'trainer' not in state:  # an epoch snapshot saved without --save_full_snapshots
         trainer.iteration = state.get('iteration', 0)

@@ -1,5 +1,8 @@
 """Pix2PixModel: ties G_L, G_I (MFADE), the encoder, D_I, D_L and the losses together.
 
+Built from a ModelConfig (models/config.py: every network's shape) and, for training, the training
+options (the losses); `Pix2PixModel.from_options(opt)` builds it from parsed options.
+
 Called with the data dict of data/base_dataset.py:
   generator_losses(data)     -> (G losses, {'synthesized_image', 'synthesized_lbp', 'real_lbp'})
   discriminator_losses(data) -> D losses
@@ -23,29 +26,33 @@ import torch.nn.functional as F
 
 import models.networks as networks
 from models import unwrap
+from models.config import DEFAULTS, NORM_G, ModelConfig
 from models.networks.semantics import Semantics
 from models.networks.loss import GANLoss, VGGLoss, feature_matching, kld_loss
 from models.networks.vgg import load_vgg19
 from util.errors import UserError
-from util.lbp import DEFAULT_GRAD_WIDTH, GRAD_COLOURS, LBP, VARIANTS
+from util.lbp import GRAD_COLOURS, LBP, VARIANTS
 
 
 class Pix2PixModel(nn.Module):
     @staticmethod
     def modify_commandline_options(parser, is_train):
-        parser.add_argument('--num_upsampling_layers', default='normal', choices=('normal', 'more', 'most'),
+        d = DEFAULTS
+        parser.add_argument('--num_upsampling_layers', default=d.num_upsampling_layers,
+                            choices=('normal', 'more', 'most'),
                             help="'more'/'most' add upsampling steps to G_I (SPADE)")
-        parser.add_argument('--ngf_lbp', type=int, default=None, help='width of G_L (default: --ngf)')
-        parser.add_argument('--nhidden', type=int, default=128, help='hidden width of the SPADE/MFADE label branch')
-        parser.add_argument('--nhidden_lbp', type=int, default=None,
+        parser.add_argument('--ngf_lbp', type=int, default=d.ngf_lbp, help='width of G_L (default: --ngf)')
+        parser.add_argument('--nhidden', type=int, default=d.nhidden,
+                            help='hidden width of the SPADE/MFADE label branch')
+        parser.add_argument('--nhidden_lbp', type=int, default=d.nhidden_lbp,
                             help="hidden width of MFADE's LBP branch (default: --nhidden); 0: γ_o, β_o = conv(L), "
                                  "the paper's figure")
-        parser.add_argument('--lbp_variant', default='classic', choices=VARIANTS,
+        parser.add_argument('--lbp_variant', default=d.lbp_variant, choices=VARIANTS,
                             help="LBP operator: the authors' 3×3 'classic' or scikit-image's circular one")
-        parser.add_argument('--lbp_grad_width', type=float, default=DEFAULT_GRAD_WIDTH,
+        parser.add_argument('--lbp_grad_width', type=float, default=d.lbp_grad_width,
                             help="width in grey levels of the surrogate gradient of a generated image's LBP "
                                  "(docs/METHOD.md has the table)")
-        parser.add_argument('--lbp_grad_colour', default='grey', choices=GRAD_COLOURS,
+        parser.add_argument('--lbp_grad_colour', default=d.lbp_grad_colour, choices=GRAD_COLOURS,
                             help="how that gradient reaches R, G, B: 'grey' alike in all three; 'luminance' by "
                                  "rgb2gray's weights (mostly green: green-magenta fringes, docs/METHOD.md)")
         parser.add_argument('--lbp_temperature', action=Removed, help=argparse.SUPPRESS,
@@ -54,10 +61,8 @@ class Pix2PixModel(nn.Module):
         parser.add_argument('--random_style', action='store_true',
                             help="with --use_vae: random styles at inference instead of each real image's")
         netG = parser.peek().netG
-        if netG == 'ulbp':
-            parser.set_defaults(norm_G='spectralmfadesyncbatch3x3')
-        elif netG == 'pix2pixhd':
-            parser.set_defaults(norm_G='instance')
+        if netG in NORM_G:  # (another --netG is refused by the options' check)
+            parser.set_defaults(norm_G=NORM_G[netG])
         if is_train:
             parser.add_argument('--lambda_gan', type=float, default=1.0, help='image GAN loss of G')
             parser.add_argument('--lambda_lbp', type=float, default=10.0, help='L1(L, LBP(real))')
@@ -70,29 +75,42 @@ class Pix2PixModel(nn.Module):
                                 help="D_L judges only G_L's map, not LBP(I): G_I gets no texture signal from D_L")
         return parser
 
-    def __init__(self, opt):
+    def __init__(self, config, train_opt=None, label_convs='lookup', compile=False, random_style=False):
+        """config: every network's shape (models/config.py). train_opt: the training options (the losses'
+        weights and switches, --gan_mode, --vgg_weights) for a model that trains, with D_I and D_L; None
+        for one that only generates. label_convs: 'lookup' or 'dense' (networks.label_convs); compile:
+        torch.compile the LBP operators; random_style: generate() draws styles instead of encoding
+        the real images' (--use_vae)."""
         super().__init__()
-        self.opt = opt
-        self.use_lbp = networks.uses_lbp(opt)
-        self.lbp = LBP(opt.lbp_variant, opt.lbp_grad_width, compile=opt.compile, grad_colour=opt.lbp_grad_colour)
-        nets = {'G': seeded('G', networks.define_G, opt)}  # the keys are the checkpoint's
+        self.config, self.train_opt, self.random_style = config, train_opt, random_style
+        self.use_lbp = config.uses_lbp
+        self.lbp = LBP(config.lbp_variant, config.lbp_grad_width, compile=compile, grad_colour=config.lbp_grad_colour)
+        nets = {'G': seeded('G', networks.define_G, config, label_convs)}  # the keys are the checkpoint's
         if self.use_lbp:
-            nets['GL'] = seeded('GL', networks.define_GL, opt)
-        if opt.use_vae:
-            nets['E'] = seeded('E', networks.define_E, opt)
-        if opt.is_train:
-            nets['D'] = seeded('D', networks.define_D, opt, opt.semantic_nc + 3)  # (S, RGB image)
-            if self.use_lbp and not opt.no_lbp_D:
-                nets['DL'] = seeded('DL', networks.define_D, opt, opt.semantic_nc + 1)
-            self.criterionGAN = GANLoss(opt.gan_mode)
-            self.criterionVGG = VGGLoss(load_vgg19(opt.vgg_weights)) if self.weight('vgg') else None
+            nets['GL'] = seeded('GL', networks.define_GL, config, label_convs)
+        if config.use_vae:
+            nets['E'] = seeded('E', networks.define_E, config, label_convs)
+        if train_opt is not None:
+            nets['D'] = seeded('D', networks.define_D, config, config.semantic_nc + 3, label_convs)  # (S, RGB image)
+            if self.use_lbp and not config.no_lbp_D:
+                nets['DL'] = seeded('DL', networks.define_D, config, config.semantic_nc + 1, label_convs)
+            self.criterionGAN = GANLoss(train_opt.gan_mode)
+            self.criterionVGG = VGGLoss(load_vgg19(train_opt.vgg_weights)) if self.weight('vgg') else None
         self.nets = nn.ModuleDict(nets)
+
+    @classmethod
+    def from_options(cls, opt, config=None):
+        """The model of parsed options, where they stop: its networks from config (by default the
+        options' own, ModelConfig.from_options), the label convolutions for opt.device, --compile,
+        --random_style, and with training options the losses."""
+        return cls(config or ModelConfig.from_options(opt), opt if opt.is_train else None,
+                   networks.label_convs(opt), opt.compile, opt.random_style)
 
     def weight(self, term):
         """The weight of a loss term; 0 when its --no_* option or the model switches it off."""
-        o = self.opt
-        has_dl = self.use_lbp and not o.no_lbp_D
-        off = {'gan': False, 'feat': o.no_ganFeat_loss, 'vgg': o.no_vgg_loss, 'kld': not o.use_vae,
+        o = self.train_opt
+        has_dl = self.use_lbp and not self.config.no_lbp_D
+        off = {'gan': False, 'feat': o.no_ganFeat_loss, 'vgg': o.no_vgg_loss, 'kld': not self.config.use_vae,
                'lbp': not self.use_lbp or o.no_lbp_loss,
                'lbp_gan': not has_dl, 'lbp_feat': not has_dl or o.no_lbp_ganFeat_loss}[term]
         return 0.0 if off else getattr(o, f'lambda_{term}')
@@ -121,9 +139,9 @@ class Pix2PixModel(nn.Module):
         the one-hot map; convolutions over it are lookups), the image on the model's device."""
         device = next(self.parameters()).device
         label = data['label'].to(device, non_blocking=True).long()
-        edges = None if self.opt.no_instance else instance_edges(data['instance'].to(device))
+        edges = None if self.config.no_instance else instance_edges(data['instance'].to(device))
         # The loaders and the Synthesizer check every label value (data.base_dataset.valid_ids).
-        semantics = Semantics(label, self.opt.label_nc + int(self.opt.contain_dontcare_label), edges)
+        semantics = Semantics(label, self.config.label_values, edges)
         real = data['image'].to(device, non_blocking=True) if torch.is_tensor(data.get('image')) else None
         return semantics, real
 
@@ -138,7 +156,7 @@ class Pix2PixModel(nn.Module):
     def generate(self, data):
         semantics, real = self.preprocess_input(data)
         # As SPADE's inference: with --use_vae the style is each real image's, unless --random_style.
-        style = None if self.opt.random_style else real
+        style = None if self.random_style else real
         fake, _ = self.generate_fake(semantics, style)
         if real is not None:  # shown beside the synthesized LBP by test.py and the training page
             fake['real_lbp'] = self.lbp.hard(real)
@@ -148,7 +166,7 @@ class Pix2PixModel(nn.Module):
         """G_L, then G_I -> ({'synthesized_image', 'synthesized_lbp'}, KLD or None). The style: z when
         given, else with --use_vae the real image's (encoded), else drawn inside G_I."""
         kld = None
-        if self.opt.use_vae and z is None and real is not None:
+        if self.config.use_vae and z is None and real is not None:
             z, mu, logvar = self.encode_z(real)
             if compute_kld:
                 kld = kld_loss(mu, logvar)
@@ -207,7 +225,7 @@ class Pix2PixModel(nn.Module):
         """D_L's fakes: G_L's map L and, unless --no_lbp_image_fake, LBP(I). LBP(I) is exactly the hard
         LBP of I's 8-bit rendering (so D_L cannot tell it from a photo's by the operator) and passes
         the surrogate gradient to G_I (util/lbp.py)."""
-        return [lbp] if self.opt.no_lbp_image_fake else [lbp, self.lbp.differentiable(image)]
+        return [lbp] if self.config.no_lbp_image_fake else [lbp, self.lbp.differentiable(image)]
 
     def discriminate(self, net, semantics, fakes, real):
         """One D pass over the fake(s) and the real, batched together (as SPADE) so that both see the

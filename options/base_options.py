@@ -9,21 +9,23 @@ Model and dataset classes add their own options (and change defaults) through
 `parse` only parses. `resolve` does what needs a file or the machine: the options a trained
 experiment fixes as defaults (the checkpoint's for test.py, opt.json's with --load_from_opt_file),
 the device, and the defaults left to the machine (the demo's --amp auto). The chosen options are
-saved as opt.txt (for people) and opt.json (for --load_from_opt_file), never pickled.
+saved as opt.txt (for people) and opt.json (for --load_from_opt_file; models/checkpoint.py writes
+and reads it), never pickled. The defaults of the options that shape the networks are
+models/config.py's (DEFAULTS): one place for each.
 """
 import argparse
-import json
 import os
 
 import data
 from data.base_dataset import image_size
-from models.checkpoint import TrainedRun
-from models.networks import uses_lbp
+from models.checkpoint import TrainedRun, opt_json_path, write_opt_json
+from models.config import DEFAULTS, ModelConfig
 from models.networks.normalization import parse_adaptive
 from models.networks.vgg import VGG19_FILE
 from models.pix2pix_model import Pix2PixModel
 import util.amp as amp
 from util import machine
+from util.checkpoint import save_text
 from util.errors import UserError
 from util.weights import hub_checkpoint_path
 
@@ -43,6 +45,7 @@ class BaseOptions:
     is_train = False
 
     def initialize(self, parser):
+        d = DEFAULTS
         # experiment
         parser.add_argument('--name', type=str, default='demo', help='experiment name: checkpoints/<name>/')
         parser.add_argument('--gpu_ids', type=str, default='0', help="e.g. '0' or '0,1'; '-1' forces the CPU")
@@ -51,9 +54,9 @@ class BaseOptions:
         parser.add_argument('--phase', type=str, default='train', help='train, val or test')
 
         # normalisation ('spectral' prefix = spectral norm on convs; spade/mfade + param-free norm + kernel)
-        parser.add_argument('--norm_G', type=str, default='spectralspadesyncbatch3x3')
-        parser.add_argument('--norm_D', type=str, default='spectralinstance')
-        parser.add_argument('--norm_E', type=str, default='spectralinstance')
+        parser.add_argument('--norm_G', type=str, default=d.norm_G)
+        parser.add_argument('--norm_D', type=str, default=d.norm_D)
+        parser.add_argument('--norm_E', type=str, default=d.norm_E)
 
         # input / output sizes
         parser.add_argument('--batchSize', type=int, default=1)
@@ -61,15 +64,16 @@ class BaseOptions:
                             choices=('resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop',
                                      'scale_shortside', 'scale_shortside_and_crop', 'fixed', 'none'))
         parser.add_argument('--load_size', type=int, default=1024, help='images are scaled to this size first')
-        parser.add_argument('--crop_size', type=int, default=512, help='then cropped to this size')
-        parser.add_argument('--aspect_ratio', type=float, default=1.0, help='width / height of the final image')
-        parser.add_argument('--label_nc', type=int, default=182, help='label classes, not counting dontcare')
+        parser.add_argument('--crop_size', type=int, default=d.crop_size, help='then cropped to this size')
+        parser.add_argument('--aspect_ratio', type=float, default=d.aspect_ratio,
+                            help='width / height of the final image')
+        parser.add_argument('--label_nc', type=int, default=d.label_nc, help='label classes, not counting dontcare')
         parser.add_argument('--contain_dontcare_label', action='store_true',
                             help='the label map has a dontcare value (label_nc), which gets its own channel')
 
         # data
         parser.add_argument('--dataroot', type=str, default='./datasets/demo')
-        parser.add_argument('--dataset_mode', type=str, default='demo',
+        parser.add_argument('--dataset_mode', type=str, default=d.dataset_mode,
                             help='cityscapes | ade20k | coco | camvid | custom | demo')
         # (custom's folders are options whatever the mode: test.py learns the mode from the checkpoint)
         parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
@@ -84,11 +88,11 @@ class BaseOptions:
         parser.add_argument('--display_winsize', type=int, default=400)
 
         # generator
-        parser.add_argument('--netG', type=str, default='ulbp', help='ulbp | spade | pix2pixhd')
-        parser.add_argument('--ngf', type=int, default=64, help='generator width')
-        parser.add_argument('--init_type', type=str, default='xavier', help='normal | xavier | kaiming | orthogonal')
-        parser.add_argument('--init_variance', type=float, default=0.02)
-        parser.add_argument('--z_dim', type=int, default=256, help='size of the style vector z')
+        parser.add_argument('--netG', type=str, default=d.netG, help='ulbp | spade | pix2pixhd')
+        parser.add_argument('--ngf', type=int, default=d.ngf, help='generator width')
+        parser.add_argument('--init_type', type=str, default=d.init_type, help='normal | xavier | kaiming | orthogonal')
+        parser.add_argument('--init_variance', type=float, default=d.init_variance)
+        parser.add_argument('--z_dim', type=int, default=d.z_dim, help='size of the style vector z')
         parser.add_argument('--no_instance', action='store_true', help='no instance-edge input channel')
         parser.add_argument('--use_vae', action='store_true', help='style encoder + KL loss')
 
@@ -128,7 +132,6 @@ class BaseOptions:
         opt = parser.parse_args(args)
         self.parser, self.args = parser, args
         opt.is_train = self.is_train
-        opt.semantic_nc = opt.label_nc + int(opt.contain_dontcare_label) + int(not opt.no_instance)
         opt.gpu_ids = machine.parse_gpu_ids(opt.gpu_ids)
         check(opt)
         return opt
@@ -152,13 +155,10 @@ class BaseOptions:
         self.run = TrainedRun(os.path.join(opt.checkpoints_dir, opt.name), opt.which_epoch)
         return self.run
 
-    def option_file(self, opt, ext):
-        return os.path.join(opt.checkpoints_dir, opt.name, f'opt.{ext}')
-
     def load_saved(self, run):
         """opt.json's options as defaults, without those of the run (name, device, data, counts)."""
         if run.opt_file is None:
-            raise UserError(f"{os.path.join(run.folder, 'opt.json')} not found: --load_from_opt_file needs a "
+            raise UserError(f"{opt_json_path(run.folder)} not found: --load_from_opt_file needs a "
                             f"trained experiment (check --name / --checkpoints_dir)")
         keep = ('name', 'checkpoints_dir', 'gpu_ids', 'phase', 'which_epoch', 'how_many', 'results_dir',
                 'batchSize', 'load_from_opt_file', 'continue_train', 'nThreads', 'dataroot',
@@ -166,19 +166,17 @@ class BaseOptions:
         return {k: v for k, v in run.trained.items() if k not in keep}
 
     def save(self, opt):
-        """Write opt.txt (diff against defaults marked) and opt.json into checkpoints/<name>/."""
-        os.makedirs(os.path.join(opt.checkpoints_dir, opt.name), exist_ok=True)
+        """Write opt.txt (diff against defaults marked) and opt.json into checkpoints/<name>/, each whole
+        or not at all."""
+        values = {k: v for k, v in vars(opt).items() if k != 'device'}
         lines = []
-        for k, v in sorted(vars(opt).items()):
-            if k == 'device':
-                continue
+        for k, v in sorted(values.items()):
             default = self.parser.get_default(k)
             mark = '' if v == default else f'\t[default: {default}]'
             lines.append(f'{k:>25}: {v}{mark}')
-        with open(self.option_file(opt, 'txt'), 'w') as f:
-            f.write('\n'.join(lines) + '\n')
-        with open(self.option_file(opt, 'json'), 'w') as f:
-            json.dump({k: v for k, v in vars(opt).items() if k != 'device'}, f, indent=1, sort_keys=True)
+        folder = os.path.join(opt.checkpoints_dir, opt.name)
+        save_text(os.path.join(folder, 'opt.txt'), '\n'.join(lines) + '\n')
+        write_opt_json(folder, values)
 
 
 def known(parser, values):
@@ -234,6 +232,7 @@ def check(opt):
         raise UserError(f"--lbp_grad_width {opt.lbp_grad_width}: must be > 0 (grey levels)")
     if opt.nhidden_lbp is not None and opt.nhidden_lbp < 0:
         raise UserError(f"--nhidden_lbp {opt.nhidden_lbp}: must be >= 0 (0: no hidden layer)")
-    if opt.netG != 'pix2pixhd' and parse_adaptive(opt.norm_G)[0] == 'mfade' and not uses_lbp(opt):
+    uses_lbp = ModelConfig.from_options(opt).uses_lbp
+    if opt.netG != 'pix2pixhd' and parse_adaptive(opt.norm_G)[0] == 'mfade' and not uses_lbp:
         raise UserError(f"--norm_G {opt.norm_G} needs the LBP map of --netG ulbp; use spectralspadesyncbatch3x3 "
                         f"with --netG {opt.netG}")

@@ -1,4 +1,5 @@
 """Options for train.py (SPADE's names and defaults)."""
+from models.config import DEFAULTS
 from .base_options import BaseOptions
 
 
@@ -49,9 +50,9 @@ class TrainOptions(BaseOptions):
         parser.add_argument('--D_steps_per_G', type=int, default=1)
 
         # discriminators
-        parser.add_argument('--ndf', type=int, default=64, help='discriminator width')
-        parser.add_argument('--num_D', type=int, default=2, help='scales of the multiscale discriminators')
-        parser.add_argument('--n_layers_D', type=int, default=4)
+        parser.add_argument('--ndf', type=int, default=DEFAULTS.ndf, help='discriminator width')
+        parser.add_argument('--num_D', type=int, default=DEFAULTS.num_D, help='scales of the multiscale discriminators')
+        parser.add_argument('--n_layers_D', type=int, default=DEFAULTS.n_layers_D)
         parser.add_argument('--gan_mode', type=str, default='hinge', choices=('hinge', 'ls', 'original'))
 
         # image losses

@@ -42,7 +42,7 @@ def parameters(row, dataset_mode='camvid'):
     from options.train_options import TrainOptions
     options = TrainOptions()
     opt = options.parse(['--dataset_mode', dataset_mode, '--gpu_ids', '-1', '--no_vgg_loss', *ROWS[row][1]])
-    nets = Pix2PixModel(opt).networks()
+    nets = Pix2PixModel.from_options(opt).networks()
     count = lambda keys: sum(p.numel() for k in keys if k in nets for p in nets[k].parameters())  # noqa: E731
     return count(('G', 'GL', 'E')), count(('D', 'DL'))
 

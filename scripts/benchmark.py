@@ -144,7 +144,7 @@ def setup(args, netG, extra):
     opt = options(args, netG, extra)
     if opt.compile:
         torch.compiler.reset()  # each run compiles from scratch: its warm-up is its own
-    model = Pix2PixModel(opt).to(opt.device)
+    model = Pix2PixModel.from_options(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)
     prepare(model, opt)
     data = random_batch(opt, opt.batchSize, device=opt.device)
@@ -165,7 +165,7 @@ def bench(args, netG, path):
         flops = counter.get_total_flops()
     n = opt.batchSize
     out = {'model': netG, 'path': path, 'options': ' '.join(path_args(args, path)) or 'plain fp32',
-           'semantic_nc': opt.semantic_nc, 'size': [n, *data['image'].shape[-2:]],
+           'semantic_nc': model.config.semantic_nc, 'size': [n, *data['image'].shape[-2:]],
            'seconds_per_iter': train, 'train_images_per_s': n / train, 'inference_images_per_s': n / infer,
            'gflop_per_iter': flops / 1e9 if flops else None, 'gflop_per_s': flops / 1e9 / train if flops else None}
     if opt.device.type == 'cuda':

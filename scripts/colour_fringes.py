@@ -45,7 +45,7 @@ def gradients(args):
     opt = options.resolve(options.parse(['--name', args.name, '--checkpoints_dir', args.checkpoints_dir, '--gpu_ids', '-1',
                                 '--continue_train', '--load_from_opt_file', '--phase', 'val', '--amp', 'none', '--batchSize', '4',
                                 '--no_flip', '--serial_batches', '--no_vgg_loss']))  # (as the CPU runs train)
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     run = TrainedRun(os.path.join(opt.checkpoints_dir, opt.name), 'latest')
     load_state(model, run.require_state(), run.path)
     captured = {}

@@ -16,6 +16,7 @@ from conftest import NO_CHECKPOINTS, resolved
 from data import camvid_dataset, check_labels, label_maps, palettes
 from evaluation.segmentation import DEFAULT_MIOU_RULE, IGNORE, label_space
 from evaluation.segmenters import DEFAULT_FOR_DATASET, build_segmenter
+from models.config import ModelConfig
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from synth_helpers import single_thread
@@ -57,7 +58,8 @@ def options(root, *args, train=True):
 
 def test_defaults_keep_4_3_on_a_cpu_sized_model(camvid):
     opt = options(camvid)
-    assert (opt.label_nc, opt.contain_dontcare_label, opt.no_instance, opt.semantic_nc) == (11, True, True, 12)
+    assert (opt.label_nc, opt.contain_dontcare_label, opt.no_instance) == (11, True, True)
+    assert ModelConfig.from_options(opt).semantic_nc == 12
     assert (opt.crop_size, round(opt.crop_size / opt.aspect_ratio), opt.preprocess_mode) == (128, 96, 'fixed')
     assert (opt.batchSize, opt.ngf, opt.ndf, opt.nhidden, opt.name) == (4, 16, 16, 32, 'camvid')
     no_root = resolved(TrainOptions(), ['--dataset_mode', 'camvid', '--checkpoints_dir', NO_CHECKPOINTS])

@@ -47,7 +47,7 @@ def test_state_dict_keys_of_every_configuration_are_the_committed_ones():
         expected = json.load(f)
     assert set(expected['configurations']) == {'ulbp', 'spade', 'pix2pixhd', 'use_vae', 'nhidden_lbp_0'}
     for name, extra in expected['configurations'].items():
-        got = keys_and_shapes(Pix2PixModel(tiny_opt('--nhidden', '8', *extra.split())))
+        got = keys_and_shapes(Pix2PixModel.from_options(tiny_opt('--nhidden', '8', *extra.split())))
         want = expected['networks'][name]
         assert list(got) == list(want), name
         for net in want:

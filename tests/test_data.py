@@ -14,6 +14,7 @@ import data
 import data.demo_dataset
 from data.base_dataset import Preprocess, get_params, sample_generator, transform_image, transform_label
 from data.demo_scenes import make_demo
+from models.config import ModelConfig
 from options.test_options import TestOptions
 from options.train_options import TrainOptions
 from conftest import NO_CHECKPOINTS, resolved
@@ -91,7 +92,8 @@ def test_cityscapes_sample_matches_files(demo_roots):
 def test_ade20k_dontcare_is_shifted_to_150(demo_roots):
     opt = parse('--dataroot', demo_roots / 'ade20k', '--dataset_mode', 'ade20k', '--load_size', 32,
                 '--crop_size', 32)
-    assert (opt.label_nc, opt.contain_dontcare_label, opt.no_instance, opt.semantic_nc) == (150, True, True, 151)
+    assert (opt.label_nc, opt.contain_dontcare_label, opt.no_instance) == (150, True, True)
+    assert ModelConfig.from_options(opt).semantic_nc == 151
     ds = data.create_dataset(opt)
     s = ds[1]
     check_sample(s, 32, 32)
@@ -107,7 +109,8 @@ def test_ade20k_dontcare_is_shifted_to_150(demo_roots):
 def test_coco_dontcare_and_instances(demo_roots):
     opt = parse('--dataroot', demo_roots / 'coco', '--dataset_mode', 'coco', '--load_size', 32, '--crop_size', 32,
                 '--no_flip')
-    assert (opt.label_nc, opt.contain_dontcare_label, opt.semantic_nc) == (182, True, 184)
+    assert (opt.label_nc, opt.contain_dontcare_label) == (182, True)
+    assert ModelConfig.from_options(opt).semantic_nc == 184
     ds = data.create_dataset(opt)
     s = ds[2]
     check_sample(s, 32, 32)
@@ -121,7 +124,7 @@ def test_coco_dontcare_and_instances(demo_roots):
 def test_no_instance_gives_zero(demo_roots):
     opt = parse('--dataroot', demo_roots / 'cityscapes', '--dataset_mode', 'cityscapes', '--load_size', 64,
                 '--crop_size', 64, '--no_instance')
-    assert opt.semantic_nc == 35
+    assert ModelConfig.from_options(opt).semantic_nc == 35
     s = data.create_dataset(opt)[0]
     assert s['instance'].dtype == torch.long and s['instance'].shape == () and s['instance'].item() == 0
 

@@ -119,7 +119,7 @@ def test_fit_resizes_with_nearest_neighbour():
 
 def test_synthesizer_api(synth, tiny_checkpoint):
     _, _, dataroot = tiny_checkpoint
-    assert synth.size == (64, 32) and synth.has_lbp and synth.use_vae and synth.opt.label_nc == 35
+    assert synth.size == (64, 32) and synth.has_lbp and synth.use_vae and synth.config.label_nc == 35
     ids = synth.read_labels(val_labels(dataroot)[0])  # a labelIds file, 128×64
     assert ids.shape == (64, 128)
     out = synth(ids, seed=3)
@@ -203,7 +203,7 @@ def test_a_vae_model_with_its_own_norm_E_loads_from_its_name_alone(demo_city, tm
     """The checkpoint stores the encoder's norm (--norm_E), and test.py reads opt.json's dataroot: neither
     tool needs an option the run fixed."""
     train.main(tiny_args(demo_city, tmp_path, 'vae_in') + ['--norm_E', 'instance'])
-    assert torch.load(tmp_path / 'vae_in' / 'latest.pth', weights_only=True)['options']['norm_E'] == 'instance'
+    assert torch.load(tmp_path / 'vae_in' / 'latest.pth', weights_only=True)['config']['norm_E'] == 'instance'
     test_py.main(['--name', 'vae_in', '--checkpoints_dir', str(tmp_path), '--results_dir', str(tmp_path / 'r'),
                   '--gpu_ids', '-1', '--nThreads', '0'])
     assert len(os.listdir(tmp_path / 'r' / 'vae_in' / 'val_latest' / 'images' / 'synthesized_image')) == 2

@@ -10,6 +10,7 @@ import torch
 import train
 import models.checkpoint as ckpt
 from conftest import random_batch, resolved, tiny_opt
+from models.config import ModelConfig
 from models.pix2pix_model import Pix2PixModel
 from models.networks import label_convs
 from models.networks.label_conv import LabelConv2d
@@ -35,7 +36,7 @@ def test_label_convs_auto_picks_lookups_on_the_cpu_and_dense_convs_on_cuda(choic
     opt = tiny_opt('--label_convs', choice)
     opt.device = torch.device(device)  # the networks are only built, never run, so no GPU is needed
     assert label_convs(opt) == expected
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     for name, net in model.networks().items():
         assert modes(net) == {expected}, name
     assert LabelConv2d.min_pixels == 512  # the class default is left alone
@@ -49,18 +50,18 @@ def test_the_old_switch_is_gone_and_label_convs_is_not_an_architecture_option():
     with pytest.raises(SystemExit):
         benchmark.parse_args(['--dense_label_convs'])
     assert benchmark.parse_args(['--label_convs', 'dense']).label_convs == 'dense'
-    assert 'label_convs' not in ckpt.ARCH_OPTIONS + ckpt.TRAIN_ARCH_OPTIONS + ckpt.DATA_OPTIONS
+    assert 'label_convs' not in ModelConfig.names()
 
 
 def test_a_checkpoint_trained_with_lookups_gives_the_same_images_with_dense_convs(demo_city, tmp_path):
     train.main(tiny(demo_city, tmp_path, 'lk', '--max_iters', '2', '--label_convs', 'lookup'))
-    assert 'label_convs' not in torch.load(tmp_path / 'lk' / 'latest.pth', weights_only=True)['options']
+    assert 'label_convs' not in torch.load(tmp_path / 'lk' / 'latest.pth', weights_only=True)['config']
     images = {}
     for mode in ('lookup', 'dense'):
         options = TestOptions()
         opt = resolved(options, ['--name', 'lk', '--checkpoints_dir', str(tmp_path), '--gpu_ids', '-1',
                                  '--label_convs', mode, '--dataroot', demo_city])
-        model = ckpt.load_networks(Pix2PixModel(opt), options.run, opt)
+        model = ckpt.load_networks(Pix2PixModel.from_options(opt, options.run.config), options.run)
         assert modes(model.networks()['G']) == {mode}
         with torch.no_grad():
             images[mode] = model(random_batch(opt, n=2, seed=1), mode='inference')['synthesized_image']

@@ -71,7 +71,7 @@ def test_adaptive_norms_follow_their_formulas_with_the_same_gradients():
 
 def test_losses_are_fp32_under_bf16_autocast():
     opt = tiny_opt('--use_vae')
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         g_losses, fake = model.generator_losses(random_batch(opt, 2))
         d_losses = model.discriminator_losses(random_batch(opt, 2))
@@ -85,13 +85,14 @@ def test_losses_are_fp32_under_bf16_autocast():
 def test_mfade_lbp_branch_without_hidden_layer():
     # --nhidden_lbp 0: γ_o and β_o are one conv each straight from L, as the paper's figure.
     opt = tiny_opt('--nhidden_lbp', '0')
-    norm = Pix2PixModel(opt).nets['G'].head_0.norm_0
+    model = Pix2PixModel.from_options(opt)
+    norm = model.nets['G'].head_0.norm_0
     assert norm.lbp_branch.mlp_shared is None and norm.lbp_branch.mlp_gamma.in_channels == 1
     assert norm.branch.mlp_shared[0].out_channels == opt.nhidden
-    default = Pix2PixModel(tiny_opt('--nhidden', '8')).nets['G'].head_0.norm_0.lbp_branch  # follows --nhidden
+    default = Pix2PixModel.from_options(tiny_opt('--nhidden', '8')).nets['G'].head_0.norm_0.lbp_branch  # = --nhidden
     assert default.mlp_shared[0].out_channels == 8
     x, lbp = torch.randn(1, norm.lbp_branch.mlp_gamma.out_channels, 4, 8), torch.rand(1, 1, 4, 8)
-    seg = DenseSemantics(torch.rand(1, opt.semantic_nc, 4, 8))
+    seg = DenseSemantics(torch.rand(1, model.config.semantic_nc, 4, 8))
     gamma, beta = norm.lbp_branch(lbp)
     assert torch.allclose(gamma, torch.nn.functional.conv2d(lbp, norm.lbp_branch.mlp_gamma.weight,
                                                             norm.lbp_branch.mlp_gamma.bias, padding=1))
@@ -103,7 +104,7 @@ def test_d_l_sees_a_real_photo_identically_as_real_and_as_fake(monkeypatch):
     # (S, LBP(image)): D_L gets exactly the same map, so the operator cannot leak.
     from skimage import data as photos
     opt = tiny_opt()
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     data = random_batch(opt, 2)
     crops = [photos.astronaut()[100:132, 150:214], photos.coffee()[300:332, 200:264]]
     data['image'] = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -124,7 +125,7 @@ def test_g_i_learns_from_d_l_only_through_lbp_of_its_image():
     # D_L only judges G_L's map and G_I gets none.
     for extra, reaches_g in (((), True), (('--no_lbp_image_fake',), False)):
         opt = tiny_opt('--no_ganFeat_loss', '--no_lbp_loss', '--no_lbp_ganFeat_loss', '--lambda_gan', '0', *extra)
-        model = Pix2PixModel(opt)
+        model = Pix2PixModel.from_options(opt)
         losses, _ = model(random_batch(opt, 2), 'generator')
         assert set(losses) == {'LBP_GAN'}
         losses['LBP_GAN'].backward()
@@ -136,7 +137,7 @@ def test_g_i_learns_from_d_l_only_through_lbp_of_its_image():
 def test_g_and_d_l_average_over_the_same_fakes(monkeypatch):
     # G's LBP_GAN and LBP_GAN_Feat and D_L's DL_Fake are each the mean over D_L's fakes.
     opt = tiny_opt()
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     calls = []
 
     def gan(pred, target, for_discriminator=True):
@@ -150,14 +151,14 @@ def test_g_and_d_l_average_over_the_same_fakes(monkeypatch):
     losses = model(random_batch(opt), 'discriminator')
     # D_I fake (1), D_I real (2), D_L fakes (3, 4), D_L real (5)
     assert losses['DL_Fake'].item() == 3.5 and losses['DL_real'].item() == 5
-    one = Pix2PixModel(tiny_opt('--no_lbp_image_fake'))
+    one = Pix2PixModel.from_options(tiny_opt('--no_lbp_image_fake'))
     assert len(one.lbp_fakes(torch.zeros(1, 1, 4, 4), torch.zeros(1, 3, 4, 4))) == 1
 
 
 def test_lbp_variant_reaches_the_model():
     torch.manual_seed(0)
     image = torch.rand(1, 3, 32, 64) * 2 - 1
-    codes = {v: Pix2PixModel(tiny_opt('--lbp_variant', v)).lbp.hard(image) for v in ('classic', 'skimage')}
+    codes = {v: Pix2PixModel.from_options(tiny_opt('--lbp_variant', v)).lbp.hard(image) for v in ('classic', 'skimage')}
     assert not torch.equal(codes['classic'], codes['skimage'])
     assert torch.equal(codes['classic'], LBP("classic").hard(image))
     assert tiny_opt().lbp_variant == 'classic'
@@ -172,7 +173,7 @@ def test_vgg_sees_the_raw_generator_output():
 
 def test_mode_names_call_the_methods():
     opt = tiny_opt()
-    model = Pix2PixModel(opt).eval()  # (in train mode batch norm and spectral norm update state)
+    model = Pix2PixModel.from_options(opt).eval()  # (in train mode batch norm and spectral norm update state)
     data = random_batch(opt)
     torch.manual_seed(1)
     a = model(data, 'inference')
@@ -186,7 +187,7 @@ def test_mode_names_call_the_methods():
 
 def test_generator_loss_reaches_generators_only():
     opt = tiny_opt('--use_vae')
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     losses, fake = model(random_batch(opt, 2), 'generator')
     assert {'GAN', 'GAN_Feat', 'KLD', 'LBP_L1', 'LBP_GAN', 'LBP_GAN_Feat'} <= set(losses)
     sum(losses.values()).backward()
@@ -200,7 +201,7 @@ def test_generator_loss_reaches_generators_only():
 
 def test_discriminator_loss_reaches_discriminators_only():
     opt = tiny_opt()
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     losses = model(random_batch(opt, 2), 'discriminator')
     assert set(losses) == {'D_Fake', 'D_real', 'DL_Fake', 'DL_real'}
     sum(losses.values()).backward()
@@ -216,10 +217,10 @@ def test_output_shapes_per_dataset(dataset):
     extra, (h, w), values, instances = DATASETS[dataset]
     opt = train_opt('--dataset_mode', dataset, *extra)
     assert image_size(opt.crop_size, opt.aspect_ratio) == (h, w)
-    assert opt.semantic_nc == values + int(instances)
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
+    assert model.config.semantic_nc == values + int(instances)
     data = random_batch(opt)
-    assert model.nets['GL'].stem[0].in_channels == opt.semantic_nc
+    assert model.nets['GL'].stem[0].in_channels == model.config.semantic_nc
     losses, fake = model(data, 'generator')
     assert fake['synthesized_image'].shape == (1, 3, h, w)
     assert fake['synthesized_lbp'].shape == (1, 1, h, w)
@@ -230,7 +231,7 @@ def test_output_shapes_per_dataset(dataset):
 def test_spade_baseline_has_no_lbp_parts():
     opt = tiny_opt('--netG', 'spade')
     assert opt.norm_G == 'spectralspadesyncbatch3x3'
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     assert set(model.networks()) == {'G', 'D'}
     data = random_batch(opt)
     losses, fake = model(data, 'generator')
@@ -243,10 +244,10 @@ def test_spade_baseline_has_no_lbp_parts():
 def test_every_loss_term_can_be_switched_off():
     opt = tiny_opt('--no_ganFeat_loss',
                     '--no_lbp_loss', '--no_lbp_ganFeat_loss', '--lambda_gan', '0', '--lambda_lbp_gan', '2')
-    losses, _ = Pix2PixModel(opt)(random_batch(opt), 'generator')
+    losses, _ = Pix2PixModel.from_options(opt)(random_batch(opt), 'generator')
     assert set(losses) == {'LBP_GAN'}
     opt = tiny_opt('--no_lbp_D')
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     assert 'DL' not in model.networks()
     assert set(model(random_batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
 
@@ -255,7 +256,7 @@ def test_loss_weights_scale_the_terms():
     def losses(*extra):
         torch.manual_seed(0)
         opt = tiny_opt(*extra)
-        return Pix2PixModel(opt)(random_batch(opt), 'generator')[0]
+        return Pix2PixModel.from_options(opt)(random_batch(opt), 'generator')[0]
     base, scaled = losses(), losses('--lambda_lbp', '20', '--lambda_feat', '5')
     assert torch.allclose(scaled['LBP_L1'], 2 * base['LBP_L1'])
     assert torch.allclose(scaled['GAN_Feat'], 0.5 * base['GAN_Feat'])
@@ -263,14 +264,14 @@ def test_loss_weights_scale_the_terms():
 
 def test_lbp_generator_ablation_uses_spade_on_label_and_lbp():
     opt = tiny_opt('--norm_G', 'spectralspadesyncbatch3x3', '--no_lbp_D')
-    model = Pix2PixModel(opt)
-    assert model.nets['G'].head_0.norm_0.branch.mlp_shared[0].in_channels == opt.semantic_nc + 1
+    model = Pix2PixModel.from_options(opt)
+    assert model.nets['G'].head_0.norm_0.branch.mlp_shared[0].in_channels == model.config.semantic_nc + 1
     assert set(model(random_batch(opt), 'generator')[0]) == {'GAN', 'GAN_Feat', 'LBP_L1'}
 
 
 def test_pix2pixhd_generator_runs():
     opt = tiny_opt('--netG', 'pix2pixhd')
-    losses, fake = Pix2PixModel(opt)(random_batch(opt), 'generator')
+    losses, fake = Pix2PixModel.from_options(opt)(random_batch(opt), 'generator')
     assert fake['synthesized_image'].shape == (1, 3, 32, 64) and fake['synthesized_lbp'] is None
 
 
@@ -279,7 +280,7 @@ def test_inference_and_encoder_modes():
                                '--crop_size', '64', '--use_vae',
                                '--num_upsampling_layers', 'normal',
                                '--ngf', '4', '--ngf_lbp', '4', '--gpu_ids', '-1'])
-    model = Pix2PixModel(opt).eval()
+    model = Pix2PixModel.from_options(opt).eval()
     assert set(model.networks()) == {'G', 'GL', 'E'}
     assert model.nets['E'].fc_mu.in_features == opt.ngf * 8 * 4 * 4  # the style encoder is --ngf wide, as SPADE's
     data = random_batch(opt, 2)
@@ -293,7 +294,7 @@ def test_inference_and_encoder_modes():
     assert not torch.equal(a['synthesized_image'], b['synthesized_image'])
     z, mu, logvar = encode_z(data['image'])
     assert z.shape == mu.shape == logvar.shape == (2, opt.z_dim)
-    opt.random_style = True  # --random_style: z from the prior, no encoder
+    model.random_style = True  # --random_style: z from the prior, no encoder
     model(data, 'inference')
     assert len(encoded) == 2  # none for the random style
 
@@ -342,7 +343,7 @@ def test_missing_vgg_weights_say_where_and_how_to_turn_off(tmp_path, monkeypatch
 def run_both_steps(opt, data, amp):
     """(synthesized image, {parameter: gradient}) of one G step and one D step from a fixed init."""
     torch.manual_seed(0)
-    model = Pix2PixModel(opt)
+    model = Pix2PixModel.from_options(opt)
     with torch.autocast('cpu', dtype=torch.bfloat16, enabled=amp):
         g_losses, fake = model.generator_losses(data)
         d_losses = model.discriminator_losses(data)

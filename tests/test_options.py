@@ -27,9 +27,9 @@ def test_bad_options_are_clear_errors():
     with pytest.raises(UserError, match='--netG foo'):
         train_opt('--dataset_mode', 'coco', '--netG', 'foo')
     with pytest.raises(UserError, match='--crop_size 100'):
-        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--crop_size', '100', '--load_size', '100'))
+        Pix2PixModel.from_options(train_opt('--dataset_mode', 'coco', '--crop_size', '100', '--load_size', '100'))
     with pytest.raises(UserError, match='--norm_G spectralmfadesyncbatch3x3'):
-        Pix2PixModel(train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3'))
+        train_opt('--dataset_mode', 'coco', '--netG', 'spade', '--norm_G', 'spectralmfadesyncbatch3x3')
 
 
 def test_gpu_ids_aspect_ratio_and_nhidden_are_checked():
@@ -49,7 +49,8 @@ def test_gpu_ids_aspect_ratio_and_nhidden_are_checked():
 def test_cityscapes_defaults_are_spades():
     opt = TrainOptions().parse(['--dataset_mode', 'cityscapes', '--gpu_ids', '-1', '--checkpoints_dir', NO_CHECKPOINTS])
     assert (opt.num_upsampling_layers, opt.batchSize, opt.crop_size, opt.aspect_ratio) == ('more', 16, 512, 2.0)
-    assert Pix2PixModel(train_opt('--dataset_mode', 'cityscapes', '--ngf', '1', '--ngf_lbp', '1')).nets['G'].latent == (4, 8)
+    opt = train_opt('--dataset_mode', 'cityscapes', '--ngf', '1', '--ngf_lbp', '1')
+    assert Pix2PixModel.from_options(opt).nets['G'].latent == (4, 8)
 
 
 def test_lbp_options_are_checked():
@@ -83,7 +84,7 @@ def test_demo_trains_on_the_bf16_fast_path_where_the_cpu_has_it(monkeypatch, cap
 def test_adam_betas_are_spades_for_each_schedule_and_given_ones_are_used():
     def betas(*args):
         opt = tiny_opt('--netG', 'spade', *args)
-        trainer = Pix2PixTrainer(opt, Pix2PixModel(opt))
+        trainer = Pix2PixTrainer(opt, Pix2PixModel.from_options(opt))
         return [group['betas'] for o in (trainer.optimizer_G, trainer.optimizer_D) for group in o.param_groups]
     assert betas() == [(0.0, 0.9)] * 2
     assert betas('--beta1', '0.5', '--beta2', '0.99') == [(0.5, 0.99)] * 2  # under TTUR too

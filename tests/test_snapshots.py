@@ -46,7 +46,7 @@ def test_epoch_snapshots_are_slim_load_in_test_py_and_resume_with_fresh_optimize
     train.main(tiny(demo_city, tmp_path, 'slim', '--niter', '2', '--save_epoch_freq', '1', '--max_dataset_size', '2'))
     slim, latest = (torch.load(tmp_path / 'slim' / f'{w}.pth', weights_only=True) for w in ('1', 'latest'))
     assert 'trainer' not in slim and 'rng' not in slim
-    assert set(slim) == {'networks', 'options', 'epoch', 'epoch_iter', 'iteration'}
+    assert set(slim) == {'networks', 'config', 'epoch', 'epoch_iter', 'iteration'}
     assert (slim['epoch'], slim['epoch_iter'], slim['iteration']) == (2, 0, 1)
     assert 'trainer' in latest and 'rng' in latest and latest['networks'].keys() == slim['networks'].keys()
     assert os.path.getsize(tmp_path / 'slim' / '1.pth') < 0.5 * os.path.getsize(tmp_path / 'slim' / 'latest.pth')

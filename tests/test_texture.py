@@ -130,11 +130,13 @@ def test_two_configurations_built_with_one_seed_share_the_networks_they_share():
     states = {}
     for netG in ('spade', 'ulbp'):
         torch.manual_seed(3)
-        model = Pix2PixModel(tiny_opt('--netG', netG, '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--no_vgg_loss'))
+        model = Pix2PixModel.from_options(tiny_opt('--netG', netG, '--ngf', '4', '--ndf', '4', '--nhidden', '8',
+                                                   '--no_vgg_loss'))
         states[netG] = (model.nets['D'].state_dict(), torch.rand(3))
     (spade_d, spade_next), (ulbp_d, ulbp_next) = states['spade'], states['ulbp']
     assert all(torch.equal(spade_d[k], ulbp_d[k]) for k in spade_d)  # D_I: same initial weights
     assert torch.equal(spade_next, ulbp_next)  # building G_L drew nothing from the training RNG
     torch.manual_seed(4)
-    other = Pix2PixModel(tiny_opt('--netG', 'spade', '--ngf', '4', '--ndf', '4', '--nhidden', '8', '--no_vgg_loss'))
+    other = Pix2PixModel.from_options(tiny_opt('--netG', 'spade', '--ngf', '4', '--ndf', '4', '--nhidden', '8',
+                                               '--no_vgg_loss'))
     assert not all(torch.equal(spade_d[k], v) for k, v in other.nets['D'].state_dict().items())

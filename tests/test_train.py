@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 import train
-import models.checkpoint as ckpt
+from models.config import ModelConfig
 import util.checkpoint as durable
 from conftest import resolved
 from options.test_options import TestOptions
@@ -330,7 +330,7 @@ def test_test_options_come_from_the_checkpoint(dataroot, tmp_path):
     opt = options.parse(args)  # parsing reads no checkpoint: the demo's defaults
     assert (opt.dataset_mode, opt.label_nc, opt.lbp_variant) == ('demo', 35, 'classic')
     opt = options.resolve(opt)  # the named step that does
-    for key in ckpt.ARCH_OPTIONS + ckpt.DATA_OPTIONS:
+    for key in ModelConfig.names('generator') + ('dataset_mode',):
         assert getattr(opt, key) == trained_opt[key], key
     assert (opt.dataroot, opt.phase, opt.how_many, opt.results_dir, opt.gpu_ids) == ('elsewhere', 'train', 3, 'r', [])
     # without a checkpoint the dataset's defaults apply
@@ -341,8 +341,8 @@ def test_test_options_come_from_the_checkpoint(dataroot, tmp_path):
 
 def test_checkpoint_without_the_newer_options_still_loads(dataroot, trained, tmp_path):
     state = torch.load(trained / 'res' / 'latest.pth', weights_only=True)
-    for key in ('lbp_variant', 'nhidden_lbp', 'dataset_mode'):
-        del state['options'][key]
+    config = state.pop('config')  # as a .pth was before the config: some options, and no opt.json beside it
+    state['options'] = {k: v for k, v in config.items() if k not in ('lbp_variant', 'nhidden_lbp', 'dataset_mode')}
     durable.save(str(tmp_path / 'res' / 'latest.pth'), state)
     images = synthesize(dataroot, tmp_path, tmp_path / 'results', '--dataset_mode', 'cityscapes', '--how_many', '1')
     assert len(images) == 1 and next(iter(images.values())).shape == (32, 64, 3)

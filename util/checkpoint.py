@@ -4,6 +4,7 @@ What a checkpoint holds (the training state) is the model's business: models/che
 """
 import ast
 import glob
+import json
 import os
 import random
 
@@ -14,7 +15,21 @@ from util.errors import UserError
 
 
 def save(path, state):
-    """Write path.tmp, flush it to disk, rename it over path, flush the directory entry.
+    """torch.save(state) to path, durably (write_durably)."""
+    write_durably(path, lambda f: torch.save(state, f))
+
+
+def save_text(path, text):
+    write_durably(path, lambda f: f.write(text.encode('utf-8')))
+
+
+def save_json(path, obj):
+    """obj as indented JSON with sorted keys, durably."""
+    save_text(path, json.dumps(obj, indent=1, sort_keys=True) + '\n')
+
+
+def write_durably(path, write):
+    """write(f) into path.tmp (binary), flush it to disk, rename it over path, flush the directory entry.
 
     The previous file stays whole until the rename, and after a power loss the rename
     cannot have reached the disk before the new file's bytes (the pattern databases use).
@@ -24,7 +39,7 @@ def save(path, state):
     tmp = path + '.tmp'
     try:
         with open(tmp, 'wb') as f:
-            torch.save(state, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
     except BaseException:

@@ -1,5 +1,6 @@
-"""Network factory: the one place that reads `opt`. Every network is built here from explicit
-arguments and initialised; the networks themselves never see the options."""
+"""Network factory: every network is built here from a ModelConfig (models/config.py) and explicit
+arguments, and initialised; the networks themselves never see the config. `label_convs` is the one
+function here that reads options: how the device runs the label convolutions, which no weight depends on."""
 from data.base_dataset import image_size
 from util.errors import UserError
 from .initialization import init_weights
@@ -9,11 +10,6 @@ from .generator import UPSAMPLINGS, Pix2PixHDGenerator, SPADEGenerator, latent_s
 from .label_conv import set_label_convs
 from .lbp_generator import LBPGenerator
 from .normalization import adaptive_norm
-
-
-def uses_lbp(opt):
-    """Whether the model has G_L and an LBP map (ULBPGAN and its ablations; not the baselines)."""
-    return opt.netG == 'ulbp'
 
 
 def label_convs(opt):
@@ -26,33 +22,35 @@ def label_convs(opt):
     return mode
 
 
-def _init(net, opt):
-    return set_label_convs(init_weights(net, opt.init_type, opt.init_variance), label_convs(opt))
+def _init(net, config, label_convs):
+    return set_label_convs(init_weights(net, config.init_type, config.init_variance), label_convs)
 
 
-def define_G(opt):
-    if opt.netG == 'pix2pixhd':
-        return _init(Pix2PixHDGenerator(opt.semantic_nc, opt.ngf, opt.norm_G), opt)
-    latent = latent_size(*image_size(opt.crop_size, opt.aspect_ratio), opt.num_upsampling_layers)
+def define_G(config, label_convs):
+    c = config
+    if c.netG == 'pix2pixhd':
+        return _init(Pix2PixHDGenerator(c.semantic_nc, c.ngf, c.norm_G), c, label_convs)
+    latent = latent_size(*image_size(c.crop_size, c.aspect_ratio), c.num_upsampling_layers)
     if latent is None:
-        raise UserError(f"--crop_size {opt.crop_size} with --aspect_ratio {opt.aspect_ratio}: width and height must "
-                        f"be multiples of {2 ** UPSAMPLINGS[opt.num_upsampling_layers]} for "
-                        f"--num_upsampling_layers {opt.num_upsampling_layers}")
-    make_norm = adaptive_norm(opt.norm_G, opt.semantic_nc, uses_lbp(opt), opt.nhidden,
-                              opt.nhidden if opt.nhidden_lbp is None else opt.nhidden_lbp)
-    net = SPADEGenerator(opt.semantic_nc, opt.ngf, latent, make_norm, opt.num_upsampling_layers,
-                         spectral=opt.norm_G.startswith('spectral'), z_dim=opt.z_dim if opt.use_vae else 0)
-    return _init(net, opt)
+        raise UserError(f"--crop_size {c.crop_size} with --aspect_ratio {c.aspect_ratio}: width and height must "
+                        f"be multiples of {2 ** UPSAMPLINGS[c.num_upsampling_layers]} for "
+                        f"--num_upsampling_layers {c.num_upsampling_layers}")
+    make_norm = adaptive_norm(c.norm_G, c.semantic_nc, c.uses_lbp, c.nhidden,
+                              c.nhidden if c.nhidden_lbp is None else c.nhidden_lbp)
+    net = SPADEGenerator(c.semantic_nc, c.ngf, latent, make_norm, c.num_upsampling_layers,
+                         spectral=c.norm_G.startswith('spectral'), z_dim=c.z_dim if c.use_vae else 0)
+    return _init(net, c, label_convs)
 
 
-def define_GL(opt):
-    height, width = image_size(opt.crop_size, opt.aspect_ratio)
-    return _init(LBPGenerator(opt.semantic_nc, height, width, opt.ngf_lbp or opt.ngf), opt)
+def define_GL(config, label_convs):
+    height, width = image_size(config.crop_size, config.aspect_ratio)
+    return _init(LBPGenerator(config.semantic_nc, height, width, config.ngf_lbp or config.ngf), config, label_convs)
 
 
-def define_D(opt, input_nc):
-    return _init(MultiscaleDiscriminator(input_nc, opt.ndf, opt.n_layers_D, opt.num_D, opt.norm_D), opt)
+def define_D(config, input_nc, label_convs):
+    c = config
+    return _init(MultiscaleDiscriminator(input_nc, c.ndf, c.n_layers_D, c.num_D, c.norm_D), c, label_convs)
 
 
-def define_E(opt):
-    return _init(ConvEncoder(opt.ngf, opt.z_dim, opt.norm_E), opt)  # --ngf wide, as SPADE's encoder
+def define_E(config, label_convs):
+    return _init(ConvEncoder(config.ngf, config.z_dim, config.norm_E), config, label_convs)  # --ngf wide, as SPADE's

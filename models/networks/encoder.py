@@ -6,7 +6,7 @@ from .normalization import plain_norm_layer
 
 
 class ConvEncoder(nn.Module):
-    def __init__(self, ndf=64, z_dim=256, norm_E='spectralinstance'):
+    def __init__(self, ndf, z_dim, norm_E):
         super().__init__()
         norm = plain_norm_layer(norm_E)
         chans = [3, ndf, ndf * 2, ndf * 4, ndf * 8, ndf * 8, ndf * 8]

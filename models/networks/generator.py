@@ -27,8 +27,7 @@ class SPADEGenerator(nn.Module):
     downsampled to `latent` (h, w), or from a style vector z (z_dim > 0, --use_vae).
     """
 
-    def __init__(self, semantic_nc, ngf, latent, make_norm, num_upsampling_layers='normal', spectral=True,
-                 z_dim=0):
+    def __init__(self, semantic_nc, ngf, latent, make_norm, num_upsampling_layers, spectral=True, z_dim=0):
         super().__init__()
         nf = ngf
         self.nf, self.latent, self.z_dim = nf, latent, z_dim
@@ -76,7 +75,7 @@ class SPADEGenerator(nn.Module):
 class Pix2PixHDGenerator(nn.Module):
     """pix2pixHD's global generator: downsample, residual blocks, upsample (no LBP input)."""
 
-    def __init__(self, semantic_nc, ngf, norm_G='instance', n_downsample=4, n_blocks=9):
+    def __init__(self, semantic_nc, ngf, norm_G, n_downsample=4, n_blocks=9):
         super().__init__()
         norm = plain_norm_layer(norm_G)
         act = nn.ReLU(False)

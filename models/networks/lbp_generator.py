@@ -20,7 +20,7 @@ def unet_depth(height, width, max_depth=8):
 
 
 class LBPGenerator(nn.Module):
-    def __init__(self, semantic_nc, height, width, ngf=64):
+    def __init__(self, semantic_nc, height, width, ngf):
         super().__init__()
         depth = unet_depth(height, width)
         widths = [min(ngf * 2 ** i, ngf * 8) for i in range(depth + 1)]
