@@ -9,16 +9,15 @@ input_label (colourised: data/palettes.py's drawing_colors), synthesized_image, 
 real_image, real_lbp and label_ids (the label map the model saw, as a PNG of ids: what evaluate.py
 scores against).
 """
-import os
 import sys
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 import data
 import util.amp as amp
 from data import palettes
+from evaluation import results
 from models import prepare
 from models.checkpoint import load_networks
 from models.config import ModelConfig
@@ -27,17 +26,7 @@ from options.test_options import TestOptions
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
 from util.html import HTML
-from util.images import save_png, visuals
-
-
-def save_sample(web_dir, stem, pictures, label_ids):
-    links = {}
-    for kind, picture in {**pictures, 'label_ids': label_ids}.items():
-        link = f'images/{kind}/{stem}.png'
-        os.makedirs(os.path.join(web_dir, 'images', kind), exist_ok=True)
-        save_png(picture, os.path.join(web_dir, link))
-        links[kind] = link
-    return links
+from util.images import visuals
 
 
 def main(args=None):
@@ -53,7 +42,7 @@ def main(args=None):
     precision = amp.autocast(opt)  # --amp: the networks run in bf16/fp16 where autocast allows
     loader = data.create_dataloader(opt)
     colors = palettes.drawing_colors(opt)
-    web_dir = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}')
+    web_dir = results.run_dir(opt.results_dir, opt.name, opt.phase, opt.which_epoch)
     page = HTML(web_dir, f'{opt.name}: {opt.phase}, epoch {opt.which_epoch}')
     done = 0
     for batch in tqdm(loader, desc='test', dynamic_ncols=True, disable=None):
@@ -67,10 +56,8 @@ def main(args=None):
             sample = {k: v[i:i + 1] if torch.is_tensor(v) and v.dim() else v for k, v in batch.items()}
             pictures = visuals(sample, {k: v[i:i + 1] if v is not None else None for k, v in generated.items()},
                                colors)
-            ids = batch['label'][i, 0].numpy()
-            ids = ids.astype(np.uint8 if ids.max() < 256 else np.uint16)
-            stem = os.path.splitext(os.path.basename(batch['path'][i]))[0]
-            links = save_sample(web_dir, stem, pictures, ids)
+            stem = results.stem_of(batch['path'][i])
+            links = results.save_sample(web_dir, stem, pictures, batch['label'][i, 0].numpy())
             page.add_header(stem)
             shown = [k for k in links if k != 'label_ids']
             page.add_images([links[k] for k in shown], shown, width=opt.display_winsize)

@@ -23,10 +23,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from evaluation.renderings import LUMA
+
 PATCH, BATCH, BLOCK, SEEDS = 16, 64, 8, 5
 STEPS = (50, 100, 200, 400)
 WIDTH = 16
-LUMA = (0.2125, 0.7154, 0.0721)
 PROTOCOL = {'patch': PATCH, 'batch': BATCH, 'block': BLOCK, 'seeds': SEEDS, 'steps': list(STEPS), 'width': WIDTH}
 
 
@@ -45,7 +46,7 @@ def to_input(images, grey):
     """N×H×W×3 uint8 -> N×C×H×W float in [-1, 1] (C = 1 for grey: the luminance)."""
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
     if grey:
-        x = (x * torch.tensor(LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        x = (x * torch.tensor(LUMA, dtype=x.dtype).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return x.contiguous(memory_format=torch.channels_last)  # oneDNN's fast layout: 1.5x on a CPU
 
 

@@ -34,12 +34,10 @@ import torch
 
 import data
 import util.amp as amp
+from evaluation import results, texture
 from evaluation.fid import fid_from_activations, kernel_inception_distance
-from evaluation import c2st, texture
-from evaluation.histograms import HistogramDivergence
-from evaluation.lbp_distance import LBPDistance
-from evaluation.segmentation import (DEFAULT_MIOU_RULE, confusion_matrix, label_space, mean_iou, per_class_iou,
-                                     pixel_accuracy)
+from evaluation.scoring import Scorer, SegmentationScores
+from evaluation.segmentation import DEFAULT_MIOU_RULE, label_space
 from evaluation.segmenters import build_segmenter
 from util.errors import UserError
 from util.images import save_png, tensor2im
@@ -48,6 +46,13 @@ from util.jsonfile import read_json, write_json
 COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'texture_js', 'texture_js_riu2', 'lbp_distance', 'lbp_map_distance',
            'miou', 'accuracy', 'fid_seg', 'kid_seg', 'colour_js', 'gradient_js', 'c2st', 'c2st_std', 'c2st_grey',
            'c2st_grey_std', 'seconds')
+
+
+def read_log(folder):
+    """The rows of <folder>/eval_log.csv as dicts of floats (None where a column is empty or was not logged yet:
+    logs written before a column existed lack it)."""
+    with open(os.path.join(folder, 'eval_log.csv')) as f:
+        return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def val_options(opt):
@@ -75,7 +80,8 @@ class TrainingEvaluator:
             self.segmenter = build_segmenter('small', self.num_classes, opt.eval_seg_weights).to(opt.device)
         self.real = [tensor2im(im) for b in self.batches for im in b['image']]
         self.labels = [lb[0].numpy().astype(np.int64) for b in self.batches for lb in b['label']]
-        self.names = [os.path.splitext(os.path.basename(p))[0] for b in self.batches for p in b['path']]
+        self.names = [results.stem_of(p) for b in self.batches for p in b['path']]
+        self.truths = [self.to_scored(lb) for lb in self.labels] if self.segmenter else [None] * len(self.labels)
         self.real_features = self.features(self.real) if self.segmenter else None
         write_json(os.path.join(folder, 'eval_references.json'), self.references())
 
@@ -83,7 +89,10 @@ class TrainingEvaluator:
         """The scores of the data alone (module docstring): the scale beside every logged row."""
         out = {'num_images': len(self.real), 'texture': texture.references(self.real, self.labels, self.opt.lbp_variant)}
         if self.segmenter is not None:
-            real = self.segmentation(self.real, self.real_features)
+            real = SegmentationScores(self.segmenter, self.num_classes, DEFAULT_MIOU_RULE[self.opt.dataset_mode],
+                                      self.opt.device)
+            real.add(self.real, self.truths)
+            real = real.result()
             even, odd = self.real_features[0::2], self.real_features[1::2]
             enough = len(odd) >= 2  # KID needs two images a set
             out.update(real_images={'miou': real['miou'], 'accuracy': real['accuracy']},
@@ -140,23 +149,20 @@ class TrainingEvaluator:
         images, lbps = self.synthesize()
         if self.opt.eval_keep_images:
             self.keep(iteration, images)
-        lbp, tex = LBPDistance(self.opt.lbp_variant), texture.TextureDivergence(self.opt.lbp_variant)
-        hist = HistogramDivergence()
-        for i, (fake, real) in enumerate(zip(images, self.real)):
-            lbp.add(fake, real, None if lbps is None else lbps[i])
-            tex.add(fake, real, self.labels[i])
-            hist.add(fake, real, self.labels[i])
-        textures, histograms = tex.result(), hist.result()
-        per_class = {'texture': textures.pop('texture_per_class'), 'histograms': histograms.pop('histogram_per_class')}
-        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1], **lbp.result(), **textures,
-               **histograms}
-        if not self.opt.no_eval_c2st and len(images) >= 2 * c2st.BLOCK:
-            found = c2st.scores(self.real, images)
-            row.update({k: v for k, v in found.items() if k in COLUMNS})
+        seg = None
         if self.segmenter is not None:
-            seg = self.segmentation(images)
-            per_class['iou'] = seg.pop('class_iou')
-            row.update(seg)
+            seg = SegmentationScores(self.segmenter, self.num_classes, DEFAULT_MIOU_RULE[self.opt.dataset_mode],
+                                     self.opt.device, self.real_features)
+        scorer = Scorer(self.opt.lbp_variant, c2st=not self.opt.no_eval_c2st, references=False, segmentation=seg)
+        for i in range(0, len(images), 16):
+            scorer.add(images[i:i + 16], self.real[i:i + 16], self.labels[i:i + 16],
+                       None if lbps is None else lbps[i:i + 16], self.truths[i:i + 16])
+        values = scorer.result({})
+        per_class = {'texture': values.pop('texture_per_class'), 'histograms': values.pop('histogram_per_class')}
+        if seg is not None:
+            per_class['iou'] = values.pop('class_iou')
+        row = {'iteration': iteration, 'epoch': epoch, 'lr_G': rates[0], 'lr_D': rates[1],
+               **{k: v for k, v in values.items() if k in COLUMNS}}
         row['seconds'] = round(time.time() - start, 2)
         self._write([row], 'a')
         logged = read_json(self.per_class_path, {})
@@ -174,17 +180,3 @@ class TrainingEvaluator:
         os.makedirs(folder, exist_ok=True)
         for name, image in zip(self.names, images):
             save_png(image, os.path.join(folder, name + '.png'))
-
-    def segmentation(self, images, features=None):
-        conf = np.zeros((self.num_classes, self.num_classes), np.int64)
-        labels = [self.to_scored(lb) for lb in self.labels]
-        for i in range(0, len(images), 16):
-            pred = self.segmenter.predict(self._rgb(images[i:i + 16])).cpu().numpy()
-            for p, gt in zip(pred, labels[i:i + 16]):
-                conf += confusion_matrix(gt, p, self.num_classes)
-        fake = self.features(images) if features is None else features
-        kid, _ = kernel_inception_distance(fake, self.real_features)
-        rule = DEFAULT_MIOU_RULE[self.opt.dataset_mode]
-        return {'miou': mean_iou(conf, rule), 'accuracy': pixel_accuracy(conf),
-                'fid_seg': fid_from_activations(fake, self.real_features), 'kid_seg': kid,
-                'class_iou': {str(c): float(v) for c, v in enumerate(per_class_iou(conf)) if v == v}}

@@ -12,9 +12,9 @@ in bits, summary weighted by real pixels), see what it cannot:
 import numpy as np
 from scipy import ndimage
 
+from evaluation.renderings import LUMA
 from evaluation.texture import _summary, interior
 
-LUMA = np.array([0.2125, 0.7154, 0.0721])
 COLOUR_LEVELS = 8
 GRADIENT_EDGES = np.concatenate([[0], 2.0 ** np.arange(0, 11)])  # 0, 1, 2, 4, ..., 1024 (Sobel's max ~1020)
 

@@ -1,4 +1,4 @@
-"""The folder test.py writes, as evaluation reads it.
+"""The folder test.py writes and evaluation reads: its layout in one place.
 
 results/<name>/<phase>_<epoch>/images/ holds, per sample stem (the image file's stem):
 synthesized_image/ and real_image/ (8-bit RGB at the model's resolution), label_ids/ (the label
@@ -13,10 +13,39 @@ import torch
 from PIL import Image
 
 from util.errors import UserError
+from util.images import save_png
 
 
-def run_dir(results_dir, name, phase, which_epoch):
+def run_dir(results_dir, name, phase, which_epoch='latest'):
     return os.path.join(results_dir, name, f'{phase}_{which_epoch}')
+
+
+def images_dir(results_dir, name, phase, which_epoch='latest'):
+    return os.path.join(run_dir(results_dir, name, phase, which_epoch), 'images')
+
+
+def stem_of(path):
+    """A sample's stem, which names its files in every kind's folder: the image file's name without extension."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def save_ids(ids, path):
+    """A label map as a PNG of ids: 8-bit when they fit, else 16-bit."""
+    save_png(ids.astype(np.uint8 if ids.max() < 256 else np.uint16), path)
+
+
+def save_sample(folder, stem, pictures, label_ids):
+    """One sample's pictures ({kind: H×W(×3) uint8}) and label ids into folder/images/<kind>/<stem>.png ->
+    {kind: link relative to folder}."""
+    links = {}
+    for kind, picture in pictures.items():
+        links[kind] = f'images/{kind}/{stem}.png'
+        os.makedirs(os.path.join(folder, 'images', kind), exist_ok=True)
+        save_png(picture, os.path.join(folder, links[kind]))
+    links['label_ids'] = f'images/label_ids/{stem}.png'
+    os.makedirs(os.path.join(folder, 'images', 'label_ids'), exist_ok=True)
+    save_ids(label_ids, os.path.join(folder, links['label_ids']))
+    return links
 
 
 def list_stems(images_dir):

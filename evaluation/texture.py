@@ -22,8 +22,8 @@ texture_free and real_vs_real; `position` says where (0 = texture-free, 1 = real
 docs/METHOD.md ("Measuring texture") has the measured values and why pixel-aligned LBP distances cannot do this.
 """
 import numpy as np
-from scipy import ndimage
 
+from evaluation.renderings import blurred, noisy, texture_free
 from util.lbp import lbp_from_rgb8
 
 CODES = 256
@@ -126,32 +126,7 @@ class TextureDivergence:
         return divergence(self.fake, self.real)
 
 
-# ---- references from the data alone ----
-def texture_free(rgb8, labels):
-    """Each 4-connected segment of one class filled with its mean colour."""
-    segments = np.zeros(labels.shape, np.int64)
-    count = 0
-    for c in np.unique(labels):
-        comp, n = ndimage.label(labels == c)
-        segments[comp > 0] = comp[comp > 0] + count
-        count += n
-    flat = segments.ravel()
-    sizes = np.bincount(flat, minlength=count + 1)
-    means = np.stack([np.bincount(flat, rgb8[..., i].ravel().astype(float), count + 1) for i in range(3)], 1)
-    means /= np.maximum(sizes, 1)[:, None]
-    return np.rint(means[segments]).astype(np.uint8)
-
-
-def blurred(rgb8, sigma=1.5):
-    return np.rint(ndimage.gaussian_filter(rgb8.astype(float), (sigma, sigma, 0))).clip(0, 255).astype(np.uint8)
-
-
-def noisy(rgb8, labels, rng, sigma=8.0):
-    """texture_free plus Gaussian grey noise (the same value on the three channels)."""
-    noise = rng.normal(0, sigma, labels.shape)[..., None]
-    return np.rint(texture_free(rgb8, labels) + noise).clip(0, 255).astype(np.uint8)
-
-
+# ---- references from the data alone (the renderings: evaluation/renderings.py) ----
 REFERENCES = ('texture_free', 'noise', 'blurred', 'real_vs_real')  # a sound metric ranks the last two nearest
 
 

@@ -75,13 +75,14 @@ def run_test(args):
     spec = importlib.util.spec_from_file_location('test_script', os.path.join(ROOT, 'test.py'))
     test_script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(test_script)
+    from evaluation import results
     from options.test_options import TestOptions
     options = TestOptions()
     opt = options.resolve(options.parse(list(args)))
     tick = time.perf_counter()
     test_script.main(list(args))
     wall = time.perf_counter() - tick
-    folder = os.path.join(opt.results_dir, opt.name, f'{opt.phase}_{opt.which_epoch}', 'images', 'synthesized_image')
+    folder = os.path.join(results.images_dir(opt.results_dir, opt.name, opt.phase, opt.which_epoch), 'synthesized_image')
     n = len(os.listdir(folder))
     return {'device': device_name(opt), 'precision': precision(opt), 'images_per_s': n / wall,
             'seconds_per_iter': None, 'peak_memory_mb': peak_memory_mb(), 'wall_s': wall,

@@ -19,7 +19,7 @@ from evaluation import fid as fidlib
 from evaluation import table
 from evaluation.inception import FID_WEIGHTS_URL, FIDInceptionV3, load_fid_inception
 from evaluation.protocol import sha256_prefix
-from evaluation.scoring import SegmentationScores
+from evaluation.scoring import SegmentationScores, ground_truth
 from evaluation.segmentation import confusion_matrix, label_space, mean_iou, per_class_iou, pixel_accuracy
 from evaluation.segmenters import (DEEPLAB_URL, UPERNET_URL, Segmenter, build_segmenter, small_checkpoint)
 from evaluation.segmenters.small import SmallUNet
@@ -307,9 +307,10 @@ def test_seg_size_native_and_original_score_against_the_labels_of_that_size(city
     confs = {}
     for seg_size, labels, size in (('native', native, (16, 32)), ('original', [full[s] for s in stems], (32, 64))):
         spy = SpyNet(19)
-        scores = SegmentationScores(seg_cfg(base, seg_size), Segmenter(spy, 19, 255.0, (0, 0, 0), (1, 1, 1)),
-                                    torch.device('cpu'), str(images))
-        scores.add(stems, synth)
+        num_classes, truth = ground_truth(seg_cfg(base, seg_size), 19, str(images))
+        scores = SegmentationScores(Segmenter(spy, 19, 255.0, (0, 0, 0), (1, 1, 1)), num_classes, 'union',
+                                    torch.device('cpu'))
+        scores.add(synth, [truth(s, im.shape[:2]) for s, im in zip(stems, synth)])
         assert spy.sizes == [size]  # original: the 32x16 images upsampled to the 64x32 label files
         expected = sum(confusion_matrix(to_train_ids(lb), np.zeros(lb.shape, int), 19) for lb in labels)
         assert np.array_equal(scores.conf, expected)
@@ -319,10 +320,9 @@ def test_seg_size_native_and_original_score_against_the_labels_of_that_size(city
 
 def test_seg_size_original_names_a_result_without_a_label_file(city_results):
     base, images, full = city_results
-    scores = SegmentationScores(seg_cfg(base, 'original'), Segmenter(SpyNet(19), 19, 255.0, (0, 0, 0), (1, 1, 1)),
-                                torch.device('cpu'), str(images))
+    truth = ground_truth(seg_cfg(base, 'original'), 19, str(images))[1]
     with pytest.raises(UserError, match='stray: no label file for this result in --dataroot .* --phase val'):
-        scores.add(['stray'], [np.zeros((16, 32, 3), np.uint8)])
+        truth('stray', (16, 32))
 
 
 # ---------------------------------------------------------------- evaluate.py end to end

@@ -1,15 +1,17 @@
-"""scripts/experiment.py: the seeds x rows ablation, its statistics, and that it resumes."""
-import importlib.util
+"""experiments/: the seeds x rows experiments, their statistics, and that they resume."""
 import json
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from experiments import cli, report, runs, statistics
+from util.errors import UserError
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-spec = importlib.util.spec_from_file_location('experiment', os.path.join(ROOT, 'scripts', 'experiment.py'))
-experiment = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(experiment)
+# the names the tests use, wherever they live in the package
+experiment = SimpleNamespace(**{**vars(runs), **vars(statistics), **vars(report), **vars(cli), 'UserError': UserError})
 
 
 def test_interval_is_the_student_t_95_percent_interval():
@@ -24,10 +26,12 @@ def test_unknown_row_is_a_one_line_error():
 
 
 def test_a_run_is_worth_the_mean_of_its_last_evaluations():
-    log = [{k: float(i) for k in experiment.METRICS} for i in range(5)]
-    assert experiment.run_value(log, 3)['texture_js'] == 3.0 and experiment.run_value(log, 1)['miou'] == 4.0
+    keys = experiment.VAL_KEYS
+    log = [{k: float(i) for k in keys} for i in range(5)]
+    assert experiment.run_value(log, 3, keys)['texture_js'] == 3.0 and experiment.run_value(log, 1, keys)['miou'] == 4.0
     log[-1]['fid_seg'] = None
-    assert experiment.run_value(log, 3)['fid_seg'] is None
+    assert experiment.run_value(log, 3, keys)['fid_seg'] is None
+    assert experiment.run_value([{'iteration': 1}], 1, ['c2st'])['c2st'] is None  # a log from before a metric
 
 
 def test_power_matches_the_paired_t_test():
@@ -63,7 +67,7 @@ def test_a_run_stopped_before_its_iterations_is_not_marked_done(tmp_path, monkey
 
     def stopped_train(cmd, threads=None):  # train.py stopped by a signal: latest.pth, exit status 0
         (folder / 'eval_log.csv').write_text('iteration,texture_js\n2,0.5\n')
-    monkeypatch.setattr(experiment, 'run', stopped_train)
+    monkeypatch.setattr(runs, 'run', stopped_train)
     with pytest.raises(experiment.UserError, match='stopped at iteration 2 of 4; run the same command to continue'):
         experiment.train(args, 'spade', 0, 'seg.pth')
     assert not (folder / 'experiment_done.json').exists()
@@ -105,15 +109,15 @@ def test_records_carry_finished_runs_to_another_machine(tmp_path, capsys):
 def test_runs_of_another_precision_are_not_pooled_but_another_memory_layout_is(tmp_path, capsys):
     args = experiment.parse_args(['--dataset', 'camvid', '--rows', 'spade', '--iters', '2', '--checkpoints_dir',
                                   str(tmp_path)])
-    header = 'iteration,' + ','.join(experiment.METRICS)
+    header = 'iteration,' + ','.join(experiment.VAL_KEYS)
     for seed, (amp, layout) in enumerate([('none', False), ('none', True), ('bf16', True)]):
         folder = tmp_path / experiment.run_name(args, 'spade', seed)
         folder.mkdir()
         (folder / 'experiment_done.json').write_text(json.dumps(
             {'command': experiment.command(args, 'spade', seed, 'seg.pth'), 'seconds': 1}))
-        (folder / 'eval_log.csv').write_text(f"{header}\n2,{','.join(['0.5'] * len(experiment.METRICS))}\n")
+        (folder / 'eval_log.csv').write_text(f"{header}\n2,{','.join(['0.5'] * len(experiment.VAL_KEYS))}\n")
         (folder / 'opt.json').write_text(json.dumps({'amp': amp, 'channels_last': layout, 'no_vgg_loss': True}))
-    assert sorted(experiment.collect(args, 'seg.pth')['spade']) == [0, 1]
+    assert sorted(experiment.collect(args, 'seg.pth', experiment.VAL_KEYS)['spade']) == [0, 1]
     assert "exp_camvid_spade_s2 chose {'no_vgg_loss': True, 'amp': 'bf16'} by itself" in capsys.readouterr().out
 
 
@@ -134,7 +138,7 @@ def test_experiment_runs_resumes_reports_and_refuses_what_it_did_not_plan(tmp_pa
     runs = results['runs']
     assert all(runs['spade'][s]['last_eval']['iteration'] == 3 for s in ('0', '1'))
     for s in ('0', '1'):  # a run's value: the mean of its last 2 evaluations
-        log = experiment.eval_log(tmp_path / 'ck' / f'exp_demo_spade_s{s}')
+        log = experiment.read_log(tmp_path / 'ck' / f'exp_demo_spade_s{s}')
         assert runs['spade'][s]['value']['texture_js'] == pytest.approx(np.mean([r['texture_js'] for r in log[-2:]]))
     assert set(results['references']['texture']) == {'texture_free', 'noise', 'blurred', 'real_vs_real'}
     # Paired differences: the table's mean difference is the mean of the per-seed differences.
@@ -202,3 +206,40 @@ def test_a_retrained_segmenter_is_named_in_the_report(tmp_path):
     assert '97.53, 97.85' in experiment.segmenter_note(refs)
     del runs['spade'][1]
     assert experiment.segmenter_note(experiment.references(runs)) == ''
+
+
+def test_the_realism_plan_trains_fair_spades_and_the_compute_row_twice_as_long():
+    args = experiment.parse_args(['--dataset', 'camvid_realism'])
+    assert args.planned and args.rows == ['spade', 'spade_params', 'spade_compute', 'ulbpgan'] and len(args.seeds) == 5
+    commands = {row: runs.as_options(experiment.command(args, row, 0, 'seg.pth')) for row in args.rows}
+    assert commands['spade_compute']['--max_iters'] == '3640' and commands['spade']['--max_iters'] == '1820'
+    assert commands['spade_compute']['--eval_freq'] == '364' and commands['spade_compute']['--niter'] == '20'
+    assert (commands['spade_params']['--ngf'], commands['spade_params']['--ndf']) == ('20', '23')
+    assert all(c['--lbp_grad_colour'] == 'grey' and '--eval_keep_images' in c for c in commands.values())
+    assert experiment.comparisons(args.rows, [('ulbpgan', 'spade_params')])[0][2].endswith('(primary)')
+
+
+def test_the_parameter_matched_spade_is_within_15_percent_on_both_sides():
+    from experiments.rows import parameters
+    g, d = parameters('ulbpgan')
+    g2, d2 = parameters('spade_params')
+    assert abs(g2 / g - 1) < 0.15 and abs(d2 / d - 1) < 0.15
+    assert parameters('spade')[0] < 0.75 * g  # the plain SPADE is the smaller one
+
+
+def test_a_curve_reaches_a_level_when_it_stays_there_and_flattens():
+    its = [100, 200, 300, 400, 500, 600]
+    assert experiment.reaches(its, [0.5, 0.3, 0.45, 0.3, 0.2, 0.2], 0.35) == 400  # not at 200: it came back
+    assert experiment.reaches(its, [0.5] * 6, 0.35) is None
+    assert experiment.reaches(its, [0.1, 0.5, 0.6, 0.7, 0.8, 0.9], 0.75, lower_is_better=False) == 500
+    assert experiment.late_slope(its, [6, 5, 4, 3, 3, 3]) == pytest.approx(0)
+    assert experiment.late_slope(its, [6, 5, 4, 3, 2, 1]) == pytest.approx(-10)  # per 1000 iterations
+
+
+def test_rescored_values_join_the_log_and_replace_the_final_scores(tmp_path):
+    (tmp_path / runs.VAL_RESCORED).write_text('iteration,c2st,c2st_std,colour_js,gradient_js\n200,0.7,0.01,0.1,0.2\n')
+    log = runs.merged([{'iteration': 100.0, 'texture_js': 0.5}, {'iteration': 200.0, 'texture_js': 0.4}], str(tmp_path))
+    assert log[0]['c2st'] is None and log[1]['c2st'] == 0.7 and log[1]['texture_js'] == 0.4
+    assert runs.rescored_final(str(tmp_path), {'c2st': 0.9}) == {'c2st': 0.9}
+    (tmp_path / runs.RESCORED).write_text(json.dumps({'final': {'c2st': 0.8}}))
+    assert runs.rescored_final(str(tmp_path), {'c2st': 0.9}) == {'c2st': 0.8}

@@ -6,7 +6,7 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Lowest first: a package may import those below it only.
-LAYERS = ('util', 'data', 'models', 'options', 'trainers', 'evaluation', 'inference')
+LAYERS = ('util', 'data', 'models', 'options', 'trainers', 'evaluation', 'inference', 'experiments')
 # Above every layer: the command lines and scripts (none of which a layer may import).
 TOP = ('train', 'test', 'evaluate', 'generate', 'serve', 'scripts')
 

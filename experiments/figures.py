@@ -1,0 +1,95 @@
+"""The experiment's pictures: learning curves over seeds, a grid of final-split images per row, and per-class crops."""
+import os
+
+import numpy as np
+from PIL import Image
+
+from evaluation import results
+from evaluation.metrics import METRICS
+from evaluation.texture import interior
+from experiments.rows import ROWS
+
+CURVES = ('c2st', 'texture_js', 'colour_js', 'gradient_js', 'miou')
+
+
+def curves(runs, path, keys=CURVES):
+    """One panel per measure the runs logged: each row's mean over seeds against iterations, band = min..max."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    keys = [k for k in keys if any(r['log'][0].get(k) is not None for by_seed in runs.values() for r in by_seed.values())]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for row, by_seed in runs.items():
+            its, v = curve([r['log'] for r in by_seed.values()], key)
+            if not its:
+                continue
+            v = np.asarray(v) * METRICS[key].scale
+            ax.plot(its, v.mean(0), marker='.', label=ROWS[row][0])
+            ax.fill_between(its, v.min(0), v.max(0), alpha=0.15)
+        ax.set_title(f"{METRICS[key].label} ({'higher' if METRICS[key].higher_is_better else 'lower'} is better)")
+        ax.set_xlabel('iteration')
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle('val scenes: mean over seeds, band = min..max over seeds')
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def curve(logs, key):
+    """(iterations, values per log) at the evaluations where every log holds `key` (rescored ones may be sparse)."""
+    length = min(len(log) for log in logs)
+    at = [i for i in range(length) if all(log[i].get(key) is not None for log in logs)]
+    return [logs[0][i]['iteration'] for i in at], [[log[i][key] for i in at] for log in logs]
+
+
+def image_folders(final_dir, names, phase):
+    """{row: images folder} of the rows whose run `names[row]` has final-split images on this machine."""
+    folders = {row: results.images_dir(final_dir, name, phase) for row, name in names.items()}
+    return {row: f for row, f in folders.items() if os.path.isdir(f)}
+
+
+def picture_grid(folders, path, count=4):
+    """Label, each row's synthesized image and the real photo of `count` final-split scenes."""
+    first = next(iter(folders.values()))
+    stems = sorted(os.listdir(os.path.join(first, 'real_image')))
+    stems = stems[::max(1, len(stems) // count)][:count]
+    columns = [(first, 'input_label')] + [(f, 'synthesized_image') for f in folders.values()] + [(first, 'real_image')]
+    tiles = [[Image.open(os.path.join(folder, kind, stem)).convert('RGB') for folder, kind in columns] for stem in stems]
+    save_grid(tiles, path)
+
+
+def save_grid(tiles, path, scale=1):
+    w, h = tiles[0][0].size
+    grid = Image.new('RGB', (w * scale * len(tiles[0]), h * scale * len(tiles)), 'white')
+    for r, row in enumerate(tiles):
+        for c, tile in enumerate(row):
+            grid.paste(tile.resize((w * scale, h * scale), Image.NEAREST), (c * w * scale, r * h * scale))
+    grid.save(path)
+
+
+def class_crops(folders, path, classes, size=32, scale=3):
+    """Per class (id, name): a size×size crop of the real photo and of each row's image at the same place, in the
+    final-split scene where the class has the most interior pixels, centred on them; magnified `scale` times."""
+    first = next(iter(folders.values()))
+    stems = sorted(f[:-4] for f in os.listdir(os.path.join(first, 'real_image')) if f.endswith('.png'))
+    tiles = []
+    for cid, _ in classes:
+        best = None
+        for stem in stems:
+            labels = results.read_ids(os.path.join(first, 'label_ids', stem + '.png'))
+            mask = interior(labels) & (labels == cid)
+            if mask.sum() and (best is None or mask.sum() > best[0]):
+                best = (mask.sum(), stem, mask)
+        if best is None:
+            continue
+        _, stem, mask = best
+        r, c = (int(np.median(a)) for a in np.nonzero(mask))
+        h, w = mask.shape
+        top, left = min(max(r - size // 2, 0), h - size), min(max(c - size // 2, 0), w - size)
+        kinds = [(first, 'real_image')] + [(f, 'synthesized_image') for f in folders.values()]
+        tiles.append([Image.open(os.path.join(f, kind, stem + '.png')).convert('RGB').crop(
+            (left, top, left + size, top + size)) for f, kind in kinds])
+    if tiles:
+        save_grid(tiles, path, scale)
+    return len(tiles)
