@@ -56,7 +56,7 @@ def test_palettes_are_complete_and_colours_read_back():
         assert (back == [first[tuple(c)] for c in rgb[0]]).all()
         shared[palette.key] = sorted(ids[back != ids].tolist())
     # Cityscapes' void classes (black), polegroup and license plate; ADE20K's skyscraper (= road's colour)
-    assert shared == {'cityscapes': [1, 2, 3, 4, 18, 34], 'ade20k': [48], 'camvid': [], 'coco': []}
+    assert shared == {'cityscapes': [1, 2, 3, 4, 18, 34], 'ade20k': [48], 'camvid': [], 'coco': [], 'facades': []}
     # test.py's label pictures use the same table as the palette module (moved, not copied)
     opt = opt_of('custom', 5, True)
     ids = torch.tensor([[[0, 1, 4, 5]]])
