@@ -16,13 +16,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 from data.transforms import Preprocess, image_size
 from util.errors import DataError, UserError
 
-SUFFIX = '_dataset.py'
+SUFFIX = '_dataset'  # data/<mode>_dataset.py
 
 
 def modes():
     """Every X with a data/X_dataset.py, sorted (base_dataset.py is the base of them all, no mode)."""
-    files = os.listdir(os.path.dirname(os.path.abspath(__file__)))
-    return sorted(f[:-len(SUFFIX)] for f in files if f.endswith(SUFFIX) and f != 'base' + SUFFIX)
+    names = [f[:-len('.py')] for f in os.listdir(os.path.dirname(os.path.abspath(__file__))) if f.endswith('.py')]
+    return sorted(n[:-len(SUFFIX)] for n in names if n.endswith(SUFFIX) and n != 'base' + SUFFIX)
 
 
 def dataset_class(dataset_mode):
@@ -30,21 +30,21 @@ def dataset_class(dataset_mode):
     found = modes()
     if dataset_mode not in found:
         raise UserError(f"--dataset_mode {dataset_mode}: unknown; choose one of {', '.join(found)} "
-                        f"(the data/<mode>{SUFFIX} files)")
-    name = f'data.{dataset_mode}_dataset'
-    if name not in sys.modules:
+                        f"(the data/<mode>{SUFFIX}.py files)")
+    module_name = f'data.{dataset_mode}{SUFFIX}'
+    if module_name not in sys.modules:
         importlib.invalidate_caches()  # so that a file added since the interpreter started is found
-    module = importlib.import_module(name)
+    module = importlib.import_module(module_name)
     wanted = dataset_mode.replace('_', '') + 'dataset'
     for name, cls in vars(module).items():
         if name.lower() == wanted:
             return cls
-    raise ImportError(f"data/{dataset_mode}{SUFFIX} defines no class named like {wanted}")
+    raise ImportError(f"data/{dataset_mode}{SUFFIX}.py defines no class named like {wanted}")
 
 
 def mode_of(cls):
     """The --dataset_mode of a dataset class: X for data/X_dataset.py's."""
-    return cls.__module__.rpartition('.')[2][:-len(SUFFIX) + len('.py')]
+    return cls.__module__.rpartition('.')[2][:-len(SUFFIX)]
 
 
 class ByMode:

@@ -1,4 +1,4 @@
-"""Train the small U-Net segmenter on a dataset's real images, for the mIoU protocol on demo/custom/CamVid data.
+"""Train the small U-Net segmenter on a dataset's real images, for the mIoU of datasets without a published one.
 
     python scripts/train_segmenter.py --dataroot DIR --dataset_mode MODE
         [--out checkpoints/segmenter_<mode>.pth] [--iters 2000] [--lr 1e-3] [--batchSize N] [--gpu_ids -1]
