@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ULBPGAN on real photos with a CPU: the CMP Facade Database's base set (the folder base/ of
 # https://github.com/Thunderwisking/CMP_facade_Toolf4InstanceSegmentation), with the dataset's CPU-sized defaults
-# (data/facades_dataset.py): 128x128, batch 4, 6 epochs (3 constant, 3 decaying), narrow networks.
+# (data/facades_dataset.py): 128x128, batch 4, 10 epochs (5 constant, 5 decaying), narrow networks.
 #
 #   bash scripts/facades.sh [train|test|eval|ablation|all]      (default all)
 #   DATAROOT=datasets/facades SEG_WEIGHTS=... FID_WEIGHTS=... bash scripts/facades.sh
@@ -19,8 +19,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DATASET=facades
 DATAROOT="${DATAROOT:-datasets/facades}"
 GLOBAL_BATCH=4
-NITER=3
-NITER_DECAY=3
+NITER=5
+NITER_DECAY=5
 NTHREADS="${NTHREADS:-2}"  # small photos: two loader workers keep up on a laptop
 VGG_OPTIONAL=1
 DATA_ARGS=()  # the dataset's defaults

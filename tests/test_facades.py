@@ -65,7 +65,7 @@ def test_defaults_are_a_square_cpu_sized_model_with_12_classes(facades):
     assert (opt.crop_size, opt.aspect_ratio, opt.preprocess_mode, opt.num_upsampling_layers) == (128, 1.0, 'fixed',
                                                                                                  'normal')
     assert (opt.batchSize, opt.ngf, opt.ndf, opt.nhidden, opt.name) == (4, 16, 16, 32, 'facades')
-    assert (opt.niter, opt.niter_decay) == (3, 3)
+    assert (opt.niter, opt.niter_decay) == (5, 5)
     no_root = resolved(TrainOptions(), ['--dataset_mode', 'facades', '--checkpoints_dir', NO_CHECKPOINTS])
     assert no_root.dataroot == './datasets/facades'
     assert options(facades, train=False).phase == 'val'
