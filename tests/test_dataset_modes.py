@@ -71,6 +71,15 @@ def test_the_modes_are_the_dataset_files_and_an_unknown_one_is_one_line():
     assert all(mode in message for mode in data.modes())
 
 
+def test_the_readme_lists_every_mode():
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        readme = f.read()
+    listed = readme.split('## Datasets\n', 1)[1].split('`--dataset_mode ', 1)[1].split('`', 1)[0]
+    assert sorted(listed.split(' | ')) == data.modes()
+    row = next(line for line in readme.splitlines() if line.startswith('| one file per `--dataset_mode X`'))
+    assert all(f'`data/{mode}_dataset.py`' in row for mode in data.modes())
+
+
 def test_the_evaluation_tables_are_the_dataset_classes():
     expected = {'cityscapes': ('drn', 'union'), 'ade20k': ('upernet', 'all'), 'coco': ('deeplabv2', 'gt'),
                 'camvid': ('small', 'union'), 'custom': ('small', 'union'), 'demo': ('small', 'union')}
