@@ -20,8 +20,8 @@ refused with the file named. Colours: the label PNGs' own palette, so a label ma
 Defaults for a CPU: each photo resized whole to 128x128 (--preprocess_mode fixed, --aspect_ratio 1: pix2pix
 squares its facades too), random flips, base_dataset.set_cpu_defaults (batches of 4, ngf/ndf 16, MFADE hidden
 width 32, --amp/--channels_last/VGG chosen by the machine), 10 epochs of 75 iterations with SPADE's schedule
-(5 constant, 5 decaying: 750 iterations, sized for about 25 minutes of one core with bf16 units, at about 2 s
-an iteration; README "Train on real photos" has what a run took), --dataroot ./datasets/facades and --name facades. Scored by the small segmenter.
+(5 constant, 5 decaying: 750 iterations, 18 minutes of CPU time of one core with bf16 units; README "Train on
+real photos" has the run), --dataroot ./datasets/facades and --name facades. Scored by the small segmenter.
 """
 import os
 import re
