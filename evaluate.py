@@ -26,6 +26,14 @@ from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
 
 
+def per_mode(table):
+    """'union (camvid, cityscapes, ...), all (ade20k), ...': each value of a ByMode table, with its modes."""
+    modes = {}
+    for mode in data.modes():
+        modes.setdefault(table[mode], []).append(mode)
+    return ', '.join(f"{value} ({', '.join(names)})" for value, names in modes.items())
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -34,14 +42,14 @@ def parse_args(argv=None):
     p.add_argument('--results_dir', default='./results')
     p.add_argument('--phase', default='val')
     p.add_argument('--which_epoch', default='latest')
-    p.add_argument('--dataset_mode', choices=data.MODES, default=None, help="default: opt.json's")
+    p.add_argument('--dataset_mode', choices=data.modes(), default=None, help="default: opt.json's")
     p.add_argument('--dataroot', default=None, help="the dataset, for --seg_size original; default: opt.json's")
     p.add_argument('--lbp_variant', choices=VARIANTS, default=None,
                    help="LBP operator of the LBP distance; default: opt.json's, else classic")
     p.add_argument('--segmenter', choices=NAMES, default=None,
-                   help='default: drn (cityscapes), upernet (ade20k), deeplabv2 (coco), small (camvid/demo/custom)')
+                   help=f"default: the dataset's: {per_mode(DEFAULT_FOR_DATASET)}")
     p.add_argument('--miou_rule', choices=MIOU_RULES, default=None,
-                   help="default: the dataset's reference: union (cityscapes, camvid, demo, custom), all (ade20k), gt (coco)")
+                   help=f"default: the dataset's reference: {per_mode(DEFAULT_MIOU_RULE)}")
     p.add_argument('--seg_size', choices=('native', 'original'), default='native',
                    help="segment at the synthesized size, or upsampled to the dataset's label files")
     p.add_argument('--fid_weights', default='', help='pt_inception-2015-12-05-6726825d.pth (default: hub cache)')
@@ -70,11 +78,11 @@ def with_saved_defaults(opt):
     opt.dataset_mode = opt.dataset_mode or fixed.get('dataset_mode')
     if opt.dataset_mode is None:
         raise UserError(f"--dataset_mode not given and {opt_json_path(run.folder)} not found (nor a "
-                        f"checkpoint naming it); pass --dataset_mode ({'|'.join(data.MODES)}) or the "
+                        f"checkpoint naming it); pass --dataset_mode ({'|'.join(data.modes())}) or the "
                         f"--checkpoints_dir the model was trained in")
-    if opt.dataset_mode not in data.MODES:
+    if opt.dataset_mode not in data.modes():
         raise UserError(f"{run.opt_file or run.path}: dataset_mode {opt.dataset_mode} unknown; pass --dataset_mode "
-                        f"({'|'.join(data.MODES)})")
+                        f"({'|'.join(data.modes())})")
     opt.dataroot = opt.dataroot or fixed.get('dataroot')
     opt.lbp_variant = opt.lbp_variant or fixed.get('lbp_variant') or 'classic'
     opt.label_nc = fixed.get('label_nc')
@@ -84,7 +92,8 @@ def with_saved_defaults(opt):
         opt.seg_weights = ''
         if opt.segmenter == 'small':
             opt.seg_weights = os.path.join(opt.checkpoints_dir, f'segmenter_{opt.dataset_mode}.pth')
-    if opt.seg_size == 'original' and not opt.no_seg and not opt.dataroot and opt.dataset_mode != 'custom':
+    reads_dataroot = 'root' in data.location(opt.dataset_mode, {})  # (custom reads its own folders)
+    if opt.seg_size == 'original' and not opt.no_seg and not opt.dataroot and reads_dataroot:
         raise UserError(f"--seg_size original reads the dataset's label files, but no --dataroot is given "
                         f"and {opt.opt_file or 'no opt.json'} has none; pass --dataroot")
     return opt

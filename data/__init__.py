@@ -1,37 +1,67 @@
 """The data factory: the one place that turns options into datasets and loaders, as
 models/networks/__init__.py is for the networks. `--dataset_mode X` is class XDataset of
-data/X_dataset.py (SPADE's rule); every dataset class takes explicit arguments (data/base_dataset.py's
-BaseDataset) and never sees `opt`. `open_dataset` builds one from arguments, so that what has no
-options (evaluation's label files, serve.py's val maps) asks for a dataset the same way.
+data/X_dataset.py (SPADE's rule), and the modes are the files there: a new dataset is one new
+file, which says everything about its dataset (data/base_dataset.py's BaseDataset lists what).
+Every dataset class takes explicit arguments and never sees `opt`. `open_dataset` builds one from
+arguments, so that what has no options (evaluation's label files, serve.py's val maps) asks for a
+dataset the same way.
 """
 import importlib
+import os
+import sys
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
-from data.base_dataset import Preprocess, image_size
+from data.transforms import Preprocess, image_size
 from util.errors import DataError, UserError
 
-MODES = ('cityscapes', 'ade20k', 'coco', 'camvid', 'custom', 'demo')
+SUFFIX = '_dataset'  # data/<mode>_dataset.py
+
+
+def modes():
+    """Every X with a data/X_dataset.py, sorted (base_dataset.py is the base of them all, no mode)."""
+    names = [f[:-len('.py')] for f in os.listdir(os.path.dirname(os.path.abspath(__file__))) if f.endswith('.py')]
+    return sorted(n[:-len(SUFFIX)] for n in names if n.endswith(SUFFIX) and n != 'base' + SUFFIX)
 
 
 def dataset_class(dataset_mode):
-    if dataset_mode not in MODES:
-        raise UserError(f"--dataset_mode {dataset_mode}: unknown; choose one of {', '.join(MODES)}")
-    module = importlib.import_module(f'data.{dataset_mode}_dataset')
+    """The class XDataset (any case, underscores dropped) of data/X_dataset.py."""
+    found = modes()
+    if dataset_mode not in found:
+        raise UserError(f"--dataset_mode {dataset_mode}: unknown; choose one of {', '.join(found)} "
+                        f"(the data/<mode>{SUFFIX}.py files)")
+    module_name = f'data.{dataset_mode}{SUFFIX}'
+    if module_name not in sys.modules:
+        importlib.invalidate_caches()  # so that a file added since the interpreter started is found
+    module = importlib.import_module(module_name)
     wanted = dataset_mode.replace('_', '') + 'dataset'
     for name, cls in vars(module).items():
         if name.lower() == wanted:
             return cls
-    raise ImportError(f"data/{dataset_mode}_dataset.py defines no class named like {wanted}")
+    raise ImportError(f"data/{dataset_mode}{SUFFIX}.py defines no class named like {wanted}")
+
+
+def mode_of(cls):
+    """The --dataset_mode of a dataset class: X for data/X_dataset.py's."""
+    return cls.__module__.rpartition('.')[2][:-len(SUFFIX)]
+
+
+class ByMode:
+    """mode -> an attribute of its dataset class, e.g. ByMode('MIOU_RULE')['ade20k'] == 'all': a table of
+    the modes for the code that indexes one, which the classes fill in."""
+
+    def __init__(self, attribute):
+        self.attribute = attribute
+
+    def __getitem__(self, dataset_mode):
+        return getattr(dataset_class(dataset_mode), self.attribute)
 
 
 def location(dataset_mode, values):
     """Where a dataset's files are, from option values (a dict, e.g. vars(opt) or opt.json's):
-    {'root': --dataroot}, or custom's {'label_dir', 'image_dir', 'instance_dir'}."""
-    if dataset_mode == 'custom':
-        return {k: values.get(k) or '' for k in ('label_dir', 'image_dir', 'instance_dir')}
-    return {'root': values.get('dataroot')}
+    {'root': --dataroot}, or what the mode's class reads instead (custom's folders)."""
+    return dataset_class(dataset_mode).location(values)
 
 
 def open_dataset(dataset_mode, phase, where, label_nc=None, contain_dontcare_label=None, **settings):

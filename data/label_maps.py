@@ -19,16 +19,14 @@ import numpy as np
 
 import data
 from data import palettes
-from data.base_dataset import image_size, label_array, list_files, open_decoded, resize_label, sample_key, valid_ids
+from data.base_dataset import label_array, list_files, open_decoded, sample_key, valid_ids
 from data.cityscapes_dataset import CityscapesDataset
 from data.custom_dataset import LABEL_SUFFIXES
+from data.transforms import image_size, resize_label
 from util.errors import UserError
 
 FORMATS = ('auto', 'ids', 'colors', 'model')
 COLOUR_MODES = ('RGB', 'RGBA', 'RGBX', 'RGBa', 'CMYK', 'YCbCr', 'LAB', 'HSV')
-RAW_NAMES = {'cityscapes': 'Cityscapes labelIds', 'demo': 'Cityscapes labelIds (the demo)',
-             'ade20k': 'ADE20K annotation values, 0 = unlabelled', 'coco': 'COCO-Stuff ids, 255 = unlabelled',
-             'camvid': 'CamVid ids, 11 = void', 'custom': 'class ids'}
 
 
 class LabelMap:
@@ -38,10 +36,14 @@ class LabelMap:
         self.ids, self.how, self.size = ids, how, size
 
 
+def dataset_of(opt):
+    """The model's dataset class (custom's, plain class ids, for a model that names none)."""
+    return data.dataset_class(getattr(opt, 'dataset_mode', None) or 'custom')
+
+
 def dataset_ids(raw, opt):
     """A file's raw values -> model ids by the map_label of the model's dataset class."""
-    cls = data.dataset_class(getattr(opt, 'dataset_mode', 'custom'))
-    return cls.map_label(raw, opt.label_nc, opt.contain_dontcare_label)
+    return dataset_of(opt).map_label(raw, opt.label_nc, opt.contain_dontcare_label)
 
 
 def valid(ids, opt):
@@ -67,7 +69,7 @@ def accepted_raw_values(opt):
     """What a file of the model's dataset may hold, e.g. '0-34 (Cityscapes labelIds)'."""
     raw = np.arange(0, 65536)
     values = ranges(raw[valid(dataset_ids(raw, opt), opt)])
-    return f"{values} ({RAW_NAMES.get(getattr(opt, 'dataset_mode', None), 'class ids')})"
+    return f"{values} ({dataset_of(opt).RAW_VALUES})"
 
 
 def model_ids_text(opt):
@@ -103,7 +105,7 @@ def read_label_map(source, opt, fmt='auto', name=None):
         ids, wanted, how = raw, model_ids_text(opt), f'model ids ({img.mode})'
     else:
         ids, wanted = dataset_ids(raw, opt), accepted_raw_values(opt)
-        how = f"class ids ({img.mode}, {RAW_NAMES.get(getattr(opt, 'dataset_mode', None), 'class ids')})"
+        how = f"class ids ({img.mode}, {dataset_of(opt).RAW_VALUES})"
     bad = ~valid(ids, opt)
     if bad.any():
         values, counts = np.unique(raw[bad], return_counts=True)

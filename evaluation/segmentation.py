@@ -1,5 +1,6 @@
-"""Segmentation scores: the label space each dataset is scored in, the confusion matrix, the three
-published mIoU rules and pixel accuracy.
+"""Segmentation scores: the label space each dataset is scored in (its dataset class's SCORED_IDS), the
+confusion matrix, the three published mIoU rules (a dataset class's MIOU_RULE is its reference) and pixel
+accuracy.
 
 mIoU rules, each as its reference code computes it from the confusion matrix of the whole set:
 
@@ -15,20 +16,12 @@ from functools import partial
 
 import numpy as np
 
+import data
+
 IGNORE = 255
 
-# cityscapesscripts' labels.py: label id -> train id for ids 0..33; the 16 classes it does not
-# evaluate (void, parking, rail track, guard rail, bridge, tunnel, polegroup, caravan, trailer, ...)
-# map to 255.
-_CITYSCAPES_TRAIN_IDS = {
-    7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
-    24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18,
-}
-CITYSCAPES_CLASSES = 19
-
 MIOU_RULES = ('union', 'all', 'gt')
-DEFAULT_MIOU_RULE = {'cityscapes': 'union', 'ade20k': 'all', 'coco': 'gt', 'camvid': 'union', 'custom': 'union',
-                     'demo': 'union'}
+DEFAULT_MIOU_RULE = data.ByMode('MIOU_RULE')  # mode -> its rule
 RULE_MEANING = {'union': 'mean over classes with union > 0 (fyu/drn)',
                 'all': 'mean over all classes, absent ones count 0 (CSAILVision)',
                 'gt': 'mean over classes present in the ground truth (kazuto1011 deeplab-pytorch)'}
@@ -37,23 +30,24 @@ RULE_MEANING = {'union': 'mean over classes with union > 0 (fyu/drn)',
 def label_space(dataset_mode, label_nc):
     """(classes scored, function: the dataset's label ids -> scored ids, IGNORE where not scored).
 
-    The one place Cityscapes differs: its 35 label ids are scored as the 19 train ids that DRN-D-105
-    predicts. Every other dataset scores its ids 0..label_nc-1, so its don't-care id and anything
-    beyond are ignored.
+    A dataset scores its ids 0..label_nc-1, so its don't-care id and anything beyond are ignored, unless
+    its class maps them to other ids (SCORED_IDS: Cityscapes' 35 label ids are scored as the 19 train ids
+    that DRN-D-105 predicts).
     """
-    if dataset_mode == 'cityscapes':
-        return CITYSCAPES_CLASSES, _cityscapes_train_ids
-    return label_nc, partial(_ignore_outside, num_classes=label_nc)
+    table = data.dataset_class(dataset_mode).SCORED_IDS
+    if table is None:
+        return label_nc, partial(_ignore_outside, num_classes=label_nc)
+    return len(set(table.values())), partial(_through_table, table=table)
 
 
-def _cityscapes_train_ids(label_ids):
-    table = np.full(256, IGNORE, dtype=np.int64)
-    for label_id, train_id in _CITYSCAPES_TRAIN_IDS.items():
-        table[label_id] = train_id
+def _through_table(label_ids, table):
+    lookup = np.full(max(table) + 1, IGNORE, dtype=np.int64)
+    for label_id, scored in table.items():
+        lookup[label_id] = scored
     ids = np.asarray(label_ids)
     out = np.full(ids.shape, IGNORE, dtype=np.int64)
-    inside = (ids >= 0) & (ids < 256)
-    out[inside] = table[ids[inside]]
+    inside = (ids >= 0) & (ids < len(lookup))
+    out[inside] = lookup[ids[inside]]
     return out
 
 

@@ -32,7 +32,8 @@ from PIL import Image
 
 import util.amp as amp
 from data import label_maps, palettes
-from data.base_dataset import Preprocess, image_size, open_decoded, transform_image
+from data.base_dataset import open_decoded
+from data.transforms import Preprocess, image_size, transform_image
 from models.checkpoint import TrainedRun, load_networks
 from models.networks import label_convs
 from models.pix2pix_model import Pix2PixModel

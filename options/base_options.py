@@ -17,7 +17,7 @@ import argparse
 import os
 
 import data
-from data.base_dataset import image_size
+from data.transforms import image_size
 from models.checkpoint import TrainedRun, opt_json_path, write_opt_json
 from models.config import DEFAULTS, ModelConfig
 from models.networks.normalization import parse_adaptive
@@ -74,7 +74,7 @@ class BaseOptions:
         # data
         parser.add_argument('--dataroot', type=str, default='./datasets/demo')
         parser.add_argument('--dataset_mode', type=str, default=d.dataset_mode,
-                            help='cityscapes | ade20k | coco | camvid | custom | demo')
+                            help=f"{' | '.join(data.modes())}: class XDataset of data/X_dataset.py")
         # (custom's folders are options whatever the mode: test.py learns the mode from the checkpoint)
         parser.add_argument('--label_dir', type=str, default='', help='custom: folder of label maps (PNG ids)')
         parser.add_argument('--image_dir', type=str, default='', help='custom: folder of images')

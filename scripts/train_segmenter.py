@@ -1,6 +1,6 @@
-"""Train the small U-Net segmenter on a dataset's real images, for the mIoU protocol on demo/custom/CamVid data.
+"""Train the small U-Net segmenter on a dataset's real images, for the mIoU of datasets without a published one.
 
-    python scripts/train_segmenter.py --dataroot DIR --dataset_mode demo|custom|camvid|cityscapes|ade20k|coco
+    python scripts/train_segmenter.py --dataroot DIR --dataset_mode MODE
         [--out checkpoints/segmenter_<mode>.pth] [--iters 2000] [--lr 1e-3] [--batchSize N] [--gpu_ids -1]
         [any other data option of train.py, e.g. --label_nc 8 --load_size 256 --no_instance]
 
@@ -20,7 +20,7 @@ from util.errors import UserError, exit_on_user_error  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--dataroot', required=True)
-    p.add_argument('--dataset_mode', required=True, choices=data.MODES)
+    p.add_argument('--dataset_mode', required=True, choices=data.modes())
     p.add_argument('--out', default=None, help='default: checkpoints/segmenter_<dataset_mode>.pth')
     p.add_argument('--iters', type=int, default=2000)
     p.add_argument('--lr', type=float, default=1e-3, help='Adam learning rate')

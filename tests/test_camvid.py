@@ -24,7 +24,7 @@ from util.errors import DataError, UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLITS = {'train': 3, 'val': 2, 'test': 1}
-COLOURS = np.array(palettes.CAMVID_COLORS + (palettes.BLACK,), np.uint8)  # by file value, void (11) black
+COLOURS = np.array(camvid_dataset.CamvidDataset.COLORS + (palettes.BLACK,), np.uint8)  # by file value, void (11) black
 
 
 def label_of(i, size=(48, 36)):
@@ -123,7 +123,7 @@ def test_check_labels_recognises_the_layout(camvid, capsys):
 def test_palette_names_colours_and_drawings_read_back(tmp_path):
     opt = options(tmp_path)  # (no data is read)
     classes = palettes.classes_for(opt)
-    assert [name for _, name, _ in classes] == list(camvid_dataset.CLASSES) + ["don't care"]
+    assert [name for _, name, _ in classes] == list(camvid_dataset.CamvidDataset.CLASSES) + ["don't care"]
     assert dict((name, c) for _, name, c in classes)['road'] == (128, 64, 128)
     drawn = palettes.drawing_colors(opt)
     np.testing.assert_array_equal(drawn, COLOURS)  # test.py draws SegNet's colours, void black

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data import check_labels, palettes
+from data import check_labels
+from data.cityscapes_dataset import CityscapesDataset
 from util.errors import UserError, exit_on_user_error
 
 IDS = np.array([[0, 0, 3, 3, 7, 7, 255, 255]] * 4, np.uint8)  # classes 0, 3, 7 and 255 = unlabelled
@@ -46,7 +47,7 @@ def test_report_of_id_labels_with_unpaired_files(tmp_path, capsys):
 def test_formats_are_recognised(tmp_path, capsys):
     cases = {'mask': (np.where(IDS > 3, 255, 0).astype(np.uint8), 'binary mask 0/255'),
              'wide': ((IDS.astype(np.uint16) * 300), '16-bit ids'),
-             'jpeg': (np.array([c for _, c in palettes.CITYSCAPES], np.uint8)[np.resize(IDS % 34, (32, 32))],
+             'jpeg': (np.array(CityscapesDataset.COLORS, np.uint8)[np.resize(IDS % 34, (32, 32))],
                       'colours, JPEG artifacts')}
     for name, (array, kind) in cases.items():
         path = write(tmp_path / name, f'x.{"jpg" if name == "jpeg" else "png"}', array)
@@ -69,7 +70,7 @@ def test_formats_are_recognised(tmp_path, capsys):
 
 
 def test_colour_labels_convert_to_ids_with_a_palette_file(tmp_path, capsys):
-    colours = np.array([c for _, c in palettes.CITYSCAPES], np.uint8)
+    colours = np.array(CityscapesDataset.COLORS, np.uint8)
     ids = np.array([[7, 7, 26, 26], [23, 23, 8, 8]])
     write(tmp_path / 'colour', 'a.png', colours[ids])
     write(tmp_path / 'colour', 'b.png', colours[ids[::-1]].copy())

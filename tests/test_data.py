@@ -12,7 +12,7 @@ from scipy import ndimage
 
 import data
 import data.demo_dataset
-from data.base_dataset import Preprocess, get_params, sample_generator, transform_image, transform_label
+from data.transforms import Preprocess, get_params, sample_generator, transform_image, transform_label
 from data.demo_scenes import make_demo
 from models.config import ModelConfig
 from options.test_options import TestOptions

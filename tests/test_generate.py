@@ -13,6 +13,8 @@ import test as test_py  # the project's test.py (python -m pytest puts the repos
 import train
 from data import label_maps, palettes
 from data.ade20k_dataset import Ade20kDataset
+from data.cityscapes_dataset import CityscapesDataset
+from data.coco_dataset import CocoDataset
 from data.base_dataset import sample_key
 from inference import Synthesizer
 from synth_helpers import one_thread, small_label, tiny_args, tiny_checkpoint, val_labels  # noqa: F401 (fixtures)
@@ -43,8 +45,8 @@ def synth(tiny_checkpoint):
 # ---- palettes and label files (no model needed) ----
 
 def test_palettes_are_complete_and_colours_read_back():
-    assert len(palettes.ADE20K_NAMES) == len(palettes.ADE20K_COLORS) == 150
-    assert len(palettes.COCO_NAMES) == 182 and len(palettes.CITYSCAPES) == 35
+    assert len(Ade20kDataset.CLASSES) == len(Ade20kDataset.COLORS) == 150
+    assert len(CocoDataset.CLASSES) == 182 and len(CityscapesDataset.CLASSES) == 35
     shared = {}
     for palette in palettes.known_palettes():
         ids = np.array([i for i, _, _ in palette.entries])
@@ -54,7 +56,7 @@ def test_palettes_are_complete_and_colours_read_back():
         assert (back == [first[tuple(c)] for c in rgb[0]]).all()
         shared[palette.key] = sorted(ids[back != ids].tolist())
     # Cityscapes' void classes (black), polegroup and license plate; ADE20K's skyscraper (= road's colour)
-    assert shared == {'cityscapes': [1, 2, 3, 4, 18, 34], 'ade20k': [48], 'camvid': [], 'coco': []}
+    assert shared == {'cityscapes': [1, 2, 3, 4, 18, 34], 'ade20k': [48], 'camvid': [], 'coco': [], 'facades': []}
     # test.py's label pictures use the same table as the palette module (moved, not copied)
     opt = opt_of('custom', 5, True)
     ids = torch.tensor([[[0, 1, 4, 5]]])
@@ -78,10 +80,10 @@ def test_ids_use_the_datasets_own_mapping(tmp_path):
 
 
 def test_colour_labels_of_each_palette_are_detected(tmp_path):
-    cases = [(opt_of('cityscapes', 35, False), palettes.cityscapes, [7, 26, 23]),
-             (opt_of('ade20k', 150, True), palettes.ade20k, [0, 149, 150]),
-             (opt_of('coco', 182, True), palettes.coco, [0, 156, 182]),
-             (opt_of('demo', 35, False), palettes.demo, [1, 23, 26])]
+    cases = [(opt_of('cityscapes', 35, False), palettes.official, [7, 26, 23]),
+             (opt_of('ade20k', 150, True), palettes.official, [0, 149, 150]),
+             (opt_of('coco', 182, True), palettes.official, [0, 156, 182]),
+             (opt_of('demo', 35, False), palettes.official, [1, 23, 26])]
     for opt, make, ids in cases:
         colours = dict((i, c) for i, _, c in make(opt).entries)
         rgb = np.array([[colours[i] for i in ids]], np.uint8)
@@ -188,7 +190,7 @@ def test_generate_writes_image_and_lbp_per_label_map(tiny_checkpoint, tmp_path, 
     assert len(re.findall('resizing label maps', log)) == 1  # said once
     # one file, as colours this time (the Cityscapes palette), batch 1, same seed: the same picture
     ids = np.asarray(Image.open(val_labels(dataroot)[0]))
-    colours = np.array([c for _, c in palettes.CITYSCAPES], np.uint8)[ids]
+    colours = np.array(CityscapesDataset.COLORS, np.uint8)[ids]
     colour_file = save(tmp_path, f'{stems[0]}.png', colours)
     status, log, _ = run(base + ['--labels', colour_file, '--out', str(tmp_path / 'one'), '--seed', '4',
                               '--instances', os.path.join(dataroot, 'gtFine', 'val')], capsys)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from data.base_dataset import image_size
+from data.transforms import image_size
 from models.networks.normalization import MFADE, SPADE
 from models.networks.semantics import DenseSemantics
 from models.networks.vgg import VGG19, load_vgg19

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 import serve
-from data import palettes
+from data.cityscapes_dataset import CityscapesDataset
 from inference import Synthesizer
 from synth_helpers import one_thread, small_label, tiny_checkpoint  # noqa: F401 (fixtures)
 
@@ -115,7 +115,7 @@ def test_synthesize_returns_pngs(server, tiny_checkpoint):
                            json.dumps({'labels': base64.b64encode(png_bytes(ids)).decode(), 'style': photo}),
                            'application/json')
     assert status == 200
-    colours = np.array([c for _, c in palettes.CITYSCAPES], np.uint8)[ids]
+    colours = np.array(CityscapesDataset.COLORS, np.uint8)[ids]
     status, _, body = request(server, 'POST', '/api/synthesize?seed=5&output=image', png_bytes(colours))
     assert status == 200
     # upload for the page: resized to the model's size, as ids

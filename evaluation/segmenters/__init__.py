@@ -9,8 +9,9 @@ them) and returns N×H×W class ids; each network's input is computed once from 
 | drn       | Cityscapes         | 19      | x/255, mean 0.2901 0.3281 0.2870, std 0.1830 0.1866 0.1845 |
 | upernet   | ADE20K             | 150     | x/255, ImageNet mean / std                                 |
 | deeplabv2 | COCO-Stuff         | 182     | BGR x minus 104.008 116.669 122.675                        |
-| small     | demo/custom/camvid | any     | x/127.5 - 1, as the data loader gives training images      |
+| small     | any (trained here) | any     | x/127.5 - 1, as the data loader gives training images      |
 
+A dataset class's SEGMENTER names the one evaluate.py uses by default (small unless it says otherwise).
 Single scale for DRN and UperNet, the published multi-scale max for DeepLab v2; logits come back
 at the size segmented: the image's own, or `size` (--seg_size original: the image is first
 upsampled bilinearly to the label map's size).
@@ -26,6 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import data
 from evaluation.segmenters.deeplabv2 import DeepLabV2MSC
 from evaluation.segmenters.drn import DRNSeg
 from evaluation.segmenters.small import SmallUNet
@@ -34,8 +36,7 @@ from util.errors import UserError
 from util.weights import MissingWeights, check_state_dict, hub_checkpoint_path, load_published_weights
 
 NAMES = ('drn', 'upernet', 'deeplabv2', 'small')
-DEFAULT_FOR_DATASET = {'cityscapes': 'drn', 'ade20k': 'upernet', 'coco': 'deeplabv2',
-                       'camvid': 'small', 'custom': 'small', 'demo': 'small'}
+DEFAULT_FOR_DATASET = data.ByMode('SEGMENTER')  # mode -> its segmenter
 PUBLISHED_CLASSES = {'drn': 19, 'upernet': 150, 'deeplabv2': 182}
 NETWORKS = {'drn': DRNSeg, 'upernet': UperNet, 'deeplabv2': DeepLabV2MSC}
 

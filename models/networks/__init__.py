@@ -1,7 +1,7 @@
 """Network factory: every network is built here from a ModelConfig (models/config.py) and explicit
 arguments, and initialised; the networks themselves never see the config. `label_convs` is the one
 function here that reads options: how the device runs the label convolutions, which no weight depends on."""
-from data.base_dataset import image_size
+from data.transforms import image_size
 from util.errors import UserError
 from .initialization import init_weights
 from .discriminator import MultiscaleDiscriminator
