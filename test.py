@@ -23,6 +23,7 @@ from models.checkpoint import load_networks
 from models.config import ModelConfig
 from models.pix2pix_model import Pix2PixModel
 from options.test_options import TestOptions
+from util import machine
 from util.allocator import keep_freed_memory
 from util.errors import exit_on_user_error
 from util.html import HTML
@@ -33,7 +34,7 @@ def main(args=None):
     options = TestOptions()
     opt = options.resolve(options.parse(args))  # what the run fixed are the defaults
     keep_freed_memory(opt.device)
-    torch.manual_seed(opt.seed)
+    machine.seed_everything(opt.seed)
     run = options.run
     run.require_state()  # a clear error before anything is built
     config = ModelConfig.from_options(opt, run.config)  # the run's, with what the command line gives

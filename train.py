@@ -6,12 +6,10 @@ Writes checkpoints/<name>/: latest.pth and <epoch>.pth, opt.txt/opt.json, loss_l
 logs/ (TensorBoard) and web/index.html.
 """
 import os
-import random
 import signal
 import sys
 import time
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -24,6 +22,7 @@ from models import prepare
 from models.pix2pix_model import Pix2PixModel
 from options.train_options import TrainOptions
 from trainers.pix2pix_trainer import Pix2PixTrainer
+from util import machine
 from util.allocator import keep_freed_memory
 from util.checkpoint import remove_leftovers
 from util.errors import DataError, exit_on_user_error
@@ -46,19 +45,13 @@ class StopRequest:
         self.requested = True
 
 
-def seed_everything(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def main(args=None):
     rank0 = distributed.rank() == 0
     options = TrainOptions()
     opt = options.resolve(options.parse(args))
     distributed.init(opt.device)
     keep_freed_memory(opt.device)
-    seed_everything(opt.seed + distributed.rank())
+    machine.seed_everything(opt.seed + distributed.rank())
     loader = data.create_dataloader(opt)
     model = Pix2PixModel.from_options(opt).to(opt.device)
     trainer = Pix2PixTrainer(opt, model)

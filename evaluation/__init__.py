@@ -13,5 +13,5 @@
 - table.py          the markdown table row (evaluate.py) and table (scripts/common.sh)
 - segmenters/       the published segmenters SPADE scored with (DRN-D-105 for Cityscapes,
                     UperNet-101 for ADE20K, DeepLab v2 for COCO-Stuff) and a small U-Net for
-                    demo/custom data (segmenters/training.py trains it), behind build_segmenter
+                    demo/custom data (scripts/train_segmenter.py trains it), behind build_segmenter
 """

@@ -17,7 +17,7 @@ from experiments.rows import ITERATIONS, ROWS
 from experiments.statistics import run_value
 from util.errors import UserError
 from util.jsonfile import read_json, write_json
-from util.machine import FAST_OPTIONS, cpu_has_bf16, describe, summary
+from util.machine import FAST_OPTIONS, auto_amp, describe, summary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A run's records (logs, settings, scores; no weights): what it is reported from. The done marker is copied last.
@@ -110,7 +110,7 @@ def segmenter(args):
 
 
 def precision(args):
-    bf16 = args.amp == 'bf16' or (args.amp == 'auto' and cpu_has_bf16())
+    bf16 = args.amp == 'bf16' or (args.amp == 'auto' and auto_amp(torch.device('cpu')) == 'bf16')
     return list(FAST_OPTIONS) if bf16 else ['--amp', 'none']
 
 

@@ -191,13 +191,13 @@ def decide_for_machine(opt):
     learns as fp32 does, docs/EXPERIMENTS.md's earlier demo tables, in 0.6 of the time) and its VGG
     loss (only when the weights are at hand, the demo being offline). -> opt"""
     opt.device = machine.device(opt.gpu_ids)
-    native_bf16 = opt.device.type == 'cpu' and machine.native_bf16(opt.device)  # (auto is the CPU demo's)
+    fast = machine.auto_amp(opt.device) == 'bf16'  # (auto is the CPU demo's)
     if opt.amp == 'auto':
-        opt.amp = 'bf16' if native_bf16 else 'none'
-        if opt.amp == 'bf16':
+        opt.amp = 'bf16' if fast else 'none'
+        if fast:
             print("--amp auto on a CPU with bf16 units: --amp bf16 --channels_last (--amp none for fp32)")
     if opt.channels_last is None:
-        opt.channels_last = native_bf16
+        opt.channels_last = fast
     amp.autocast(opt)  # a --amp this machine refuses stops here, before any data or network is made
     if getattr(opt, 'no_vgg_loss', False) is None:
         opt.no_vgg_loss = not (opt.vgg_weights or os.path.isfile(hub_checkpoint_path(VGG19_FILE)))

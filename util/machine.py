@@ -96,6 +96,21 @@ def native_bf16(device):
 FAST_OPTIONS = ('--amp', 'bf16', '--channels_last')
 
 
+def auto_amp(device):
+    """--amp auto's choice on a CPU: bf16 (with channels_last) where bf16 is native, else fp32. (On CUDA the user
+    chooses: auto means fp32 there, as before.)"""
+    return 'bf16' if device.type == 'cpu' and native_bf16(device) else 'none'
+
+
+def seed_everything(seed):
+    """Python's, NumPy's and torch's generators from one seed (train.py, test.py, the segmenter's training)."""
+    import random
+    import numpy as np
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def parse_gpu_ids(text):
     """--gpu_ids '0,1' -> [0, 1]; negative ids ('-1') mean the CPU and are dropped."""
     try:
