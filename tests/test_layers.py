@@ -8,7 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Lowest first: a package may import those below it only.
 LAYERS = ('util', 'data', 'models', 'options', 'trainers', 'evaluation', 'inference')
 # Above every layer: the command lines and scripts (none of which a layer may import).
-TOP = ('train', 'test', 'evaluate', 'generate', 'serve', 'scripts')
+TOP = ('train', 'test', 'evaluate', 'generate', 'serve', 'export', 'hubconf', 'scripts')
 
 
 def imports(path):
