@@ -162,6 +162,12 @@ def test_an_old_checkpoint_exports_and_keeps_its_pixels(tmp_path, monkeypatch):
     a, b = Synthesizer('old', device='cpu')(ids), Synthesizer('rel', device='cpu')(ids)
     assert (a.image == b.image).all() and (a.lbp == b.lbp).all()
     assert json.loads((tmp_path / 'rel' / 'config.json').read_text())['model']['lbp_grad_colour'] == 'luminance'
+    # its opt.json's dataroot is gone: --half is checked on generated label maps
+    export.main(['--name', 'old', '--checkpoints_dir', str(tmp_path), '--out', str(tmp_path / 'half'), '--half',
+                 '--check_maps', '4'])
+    assert 'on 4 generated label maps' in (tmp_path / 'half' / 'README.md').read_text()
+    c = Synthesizer('half', device='cpu')(ids)
+    assert np.abs(c.image.astype(int) - a.image.astype(int)).max() <= 1
 
 
 def rewrite(folder, change):
