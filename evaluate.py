@@ -22,6 +22,7 @@ from evaluation.segmentation import DEFAULT_MIOU_RULE, MIOU_RULES
 from evaluation.segmenters import DEFAULT_FOR_DATASET, NAMES
 from evaluation.table import HEADER, reference_rows, row
 from models.checkpoint import TrainedRun, opt_json_path
+from options.model_options import add_model_options
 from util.errors import UserError, exit_on_user_error
 from util.lbp import VARIANTS
 
@@ -37,11 +38,9 @@ def per_mode(table):
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--name', required=True, help='experiment name: results/<name>/, checkpoints/<name>/opt.json')
-    p.add_argument('--checkpoints_dir', default='./checkpoints', help='where <name>/opt.json is read from')
+    add_model_options(p, release=False)  # the run: its results/<name>/ and checkpoints/<name>/
     p.add_argument('--results_dir', default='./results')
     p.add_argument('--phase', default='val')
-    p.add_argument('--which_epoch', default='latest')
     p.add_argument('--dataset_mode', choices=data.modes(), default=None, help="default: opt.json's")
     p.add_argument('--dataroot', default=None, help="the dataset, for --seg_size original; default: opt.json's")
     p.add_argument('--lbp_variant', choices=VARIANTS, default=None,
@@ -62,7 +61,6 @@ def parse_args(argv=None):
                    help='skip the classifier two-sample test (about a minute on a CPU core for 200 images)')
     p.add_argument('--allow_missing', action='store_true',
                    help='report a metric whose weights are missing as n/a instead of failing')
-    p.add_argument('--gpu_ids', default='0', help="'-1' forces the CPU; otherwise CUDA when available")
     p.add_argument('--batchSize', type=int, default=8)
     opt = p.parse_args(argv)
     if opt.batchSize < 1:

@@ -3,13 +3,15 @@
     python generate.py --name demo --labels datasets/demo/gtFine/val
     python generate.py --name city --labels my_scene.png other/ --out pictures --seed 3
     python generate.py --name city_vae --labels my_scene.png --style photo.jpg
+    python generate.py --model release/camvid --labels my_scene.png     # a release folder (export.py)
 
 Each PATH is a label PNG or a folder of them (searched recursively; in a Cityscapes gtFine folder
 only the *_gtFine_labelIds.png files). A label PNG holds class ids as the model's dataset stores
 them, or the dataset's colours (data/palettes.py): detected, or --label_format ids|colors.
 Everything about the model is what checkpoints/<name>/<which_epoch>.pth holds (its config: no
-opt.json needed). Writes <out>/<stem>_image.png and, when the model has G_L, <stem>_lbp.png
-(default out: results/<name>/generated/). The Python API is inference/synthesizer.py's Synthesizer.
+opt.json needed), or --model DIR's release (or run) folder. Writes <out>/<stem>_image.png and, when the
+model has G_L, <stem>_lbp.png (default out: results/<name>/generated/, name = --name or DIR's name).
+The Python API is inference/synthesizer.py's Synthesizer.
 """
 import argparse
 import os
@@ -21,6 +23,7 @@ import numpy as np
 from data import label_maps
 from data.base_dataset import sample_key
 from inference import Synthesizer, style_seed
+from options.model_options import add_model_options, model_folder
 from util import machine
 from util.allocator import keep_freed_memory
 from util.errors import UserError, exit_on_user_error, not_a_file
@@ -29,7 +32,7 @@ from util.images import save_png
 
 def parse(args=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--name', required=True, help='the experiment: checkpoints/<name>/')
+    add_model_options(p)
     p.add_argument('--labels', nargs='+', required=True, metavar='PATH', help='label PNGs and/or folders of them')
     p.add_argument('--instances', nargs='+', metavar='PATH', default=None,
                    help='instance maps (files or folders, matched by name), for a model with the instance channel; '
@@ -39,9 +42,6 @@ def parse(args=None):
     p.add_argument('--out', default=None, help='output folder (default results/<name>/generated)')
     p.add_argument('--style', default=None, metavar='IMAGE', help='a photo whose style to use (--use_vae models)')
     p.add_argument('--seed', type=int, default=None, help='fixes the random styles of a --use_vae model')
-    p.add_argument('--checkpoints_dir', default='./checkpoints')
-    p.add_argument('--which_epoch', default='latest')
-    p.add_argument('--gpu_ids', default='0', help="'-1' for the CPU; CUDA is used when there otherwise")
     p.add_argument('--batchSize', type=int, default=1, help='label maps per forward pass')
     p.add_argument('--amp', default='none', choices=('none', 'bf16', 'fp16'), help='autocast dtype')
     return p.parse_args(args)
@@ -64,23 +64,24 @@ def main(args=None):
     keep_freed_memory(device)
     if a.style and a.seed is not None:
         print("--seed is not used with --style: the style is the photo's")
-    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=device, dtype=a.amp,
-                        which_epoch=a.which_epoch, batch_size=a.batchSize)
+    folder, name = model_folder(a)
+    synth = Synthesizer(folder, device=device, dtype=a.amp, which_epoch=a.which_epoch, batch_size=a.batchSize,
+                        verify=not a.no_verify)
     if a.seed is not None and not synth.use_vae:
-        print(f"--seed has no effect: {a.name} was trained without --use_vae, so its output has no random style")
+        print(f"--seed has no effect: {name} was trained without --use_vae, so its output has no random style")
     if a.style and not synth.use_vae:
-        raise UserError(f"--style {a.style}: {os.path.join(a.checkpoints_dir, a.name)} was trained without --use_vae, so it has no style "
+        raise UserError(f"--style {a.style}: {folder} was trained without --use_vae, so it has no style "
                         f"encoder; leave --style out")
     paths = label_maps.list_inputs(a.labels)
     instances = label_maps.pair_instances(paths, a.instances) if a.instances else {}
     if instances and synth.config.no_instance:
-        print(f"--instances ignored: {a.name} was trained with --no_instance")
+        print(f"--instances ignored: {name} was trained with --no_instance")
         instances = {}
-    out = a.out or os.path.join('results', a.name, 'generated')
+    out = a.out or os.path.join('results', name, 'generated')
     not_a_file(out, '--out')
     os.makedirs(out, exist_ok=True)
     w, h = synth.size
-    print(f"{a.name}: {len(paths)} label maps -> {out} ({w}x{h}, {'with' if synth.has_lbp else 'no'} LBP map)")
+    print(f"{name}: {len(paths)} label maps -> {out} ({w}x{h}, {'with' if synth.has_lbp else 'no'} LBP map)")
     start, resized = time.time(), 0
     stems = output_stems(paths)
     for first in range(0, len(paths), a.batchSize):

@@ -1,4 +1,5 @@
-"""A local painting page for a trained model (GauGAN-style): `python serve.py --name NAME [--port 8000]`.
+"""A local painting page for a trained model (GauGAN-style): `python serve.py --name NAME [--port 8000]`
+(or --model DIR: a release folder, export.py's, or a run's folder).
 
 Open http://127.0.0.1:8000/, paint a label map with the model's classes (or start from a val label
 map of the dataset it was trained on, or upload a label PNG), press "synthesize": the image and its
@@ -35,10 +36,11 @@ from urllib.parse import parse_qs, urlparse
 
 from PIL import Image
 
-import data
 from data import label_maps
 from data.base_dataset import sample_key
 from inference import Synthesizer
+from inference.release import label_files
+from options.model_options import add_model_options, model_folder
 from util import machine
 from util.errors import UserError, exit_on_user_error
 
@@ -54,28 +56,12 @@ class BadRequest(Exception):
         self.status, self.message = status, message
 
 
-def val_label_files(synth):
-    """The val label files of the dataset the checkpoint was trained on (opt.json's dataroot), if there."""
-    config = synth.config
-    mode = config.dataset_mode
-    where = data.location(mode, synth.run.fixed())
-    root = where.get('root') or where.get('label_dir')
-    if not root or not os.path.isdir(root) or not os.listdir(root):  # (the demo would generate its data)
-        return []
-    try:
-        dataset = data.open_dataset(mode, 'val', where, config.label_nc, config.contain_dontcare_label, instances=False,
-                                    pairing_check=False)
-    except UserError:
-        return []
-    return dataset.label_paths
-
-
 class App:
     """The model, its val label files and the request logic, apart from HTTP."""
 
     def __init__(self, synth, name, max_upload=MAX_UPLOAD, val_files=None):
         self.synth, self.name, self.max_upload = synth, name, max_upload
-        self.val_files = val_label_files(synth) if val_files is None else val_files
+        self.val_files = label_files(synth.run, 'val') if val_files is None else val_files
 
     def info(self):
         s, config = self.synth, self.synth.config
@@ -333,10 +319,7 @@ def make_server(app, host='127.0.0.1', port=8000, quiet=False):
 def parse(args=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument('--name', required=True, help='the experiment: checkpoints/<name>/')
-    p.add_argument('--checkpoints_dir', default='./checkpoints')
-    p.add_argument('--which_epoch', default='latest')
-    p.add_argument('--gpu_ids', default='0', help="'-1' for the CPU; CUDA is used when there otherwise")
+    add_model_options(p)
     p.add_argument('--host', default='127.0.0.1',
                    help='address to listen on (127.0.0.1: this machine only); requests must be addressed to it, '
                         '127.0.0.1, localhost or [::1] (0.0.0.0: any address)')
@@ -345,18 +328,25 @@ def parse(args=None):
     return p.parse_args(args)
 
 
+def app_of(a):
+    """The App of parsed options: the model they name (--name or --model) on their device."""
+    folder, name = model_folder(a)
+    synth = Synthesizer(folder, device=machine.device_for(a.gpu_ids), which_epoch=a.which_epoch,
+                        verify=not a.no_verify)
+    return App(synth, name, int(a.max_upload_mb * 2 ** 20))
+
+
 def main(args=None):
     a = parse(args)
-    synth = Synthesizer(os.path.join(a.checkpoints_dir, a.name), device=machine.device_for(a.gpu_ids),
-                        which_epoch=a.which_epoch)
-    app = App(synth, a.name, int(a.max_upload_mb * 2 ** 20))
+    app = app_of(a)
+    synth = app.synth
     try:
         server = make_server(app, a.host, a.port)
     except (OSError, OverflowError) as e:  # OverflowError: a port outside 0..65535
         raise UserError(f"cannot listen on {a.host}:{a.port} ({getattr(e, 'strerror', None) or e}); pass another "
                         f"--port (0..65535)") from None
     w, h = synth.size
-    print(f"{a.name}: {w}x{h}, {len(synth.classes())} classes, {len(app.val_files)} val label maps; "
+    print(f"{app.name}: {w}x{h}, {len(synth.classes())} classes, {len(app.val_files)} val label maps; "
           f"open http://{a.host}:{server.server_port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

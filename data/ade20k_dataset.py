@@ -15,6 +15,11 @@ from data.base_dataset import BaseDataset, list_files, require_dir
 
 
 class Ade20kDataset(BaseDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'ade20k-terms', 'ade20k', (
+        "ADE20K's scene-parsing benchmark (Zhou et al., CVPR 2017): read its terms of use "
+        '(https://groups.csail.mit.edu/vision/datasets/ADE20K/) before using or sharing these weights.'))
     LABEL_NC = 150
     CONTAIN_DONTCARE_LABEL = True
     RAW_VALUES = 'ADE20K annotation values, 0 = unlabelled'

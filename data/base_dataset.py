@@ -71,6 +71,11 @@ class BaseDataset(Dataset):
     KNOWN_BY_LABEL_COUNT = False
     SEGMENTER = 'small'  # evaluate.py's default --segmenter (evaluation/segmenters/) ...
     MIOU_RULE = 'union'  # ... and --miou_rule (evaluation/segmentation.py)
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'unknown', None, (
+        "the trainer's own data (--dataset_mode custom): its licence is not recorded; the weights carry "
+        'it, so state it here before sharing them.'))
     SCORED_IDS = None  # {label id: scored id} where mIoU scores other ids than the labels' (else ids 0..label_nc-1)
 
     @classmethod

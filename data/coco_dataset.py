@@ -26,6 +26,12 @@ def spade_colors(names):
 
 
 class CocoDataset(BaseDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'coco-stuff-terms', 'coco-stuff', (
+        "COCO-Stuff (Caesar et al., CVPR 2018): its annotations are CC BY 4.0 and its images are Flickr's "
+        "under their owners' terms (https://github.com/nightrome/cocostuff): read them before using or "
+        'sharing these weights.'))
     LABEL_NC = 182
     CONTAIN_DONTCARE_LABEL = True
     RAW_VALUES = 'COCO-Stuff ids, 255 = unlabelled'

@@ -19,6 +19,11 @@ SCENES = {'num_train': 200, 'num_val': 20, 'width': 256, 'height': 128}
 
 
 class DemoDataset(CityscapesDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'ulbpgan-demo-data', None, (
+        "the project's own demo scenes, generated procedurally by data/demo_scenes.py (no photographs, no "
+        "third-party data): the weights carry no dataset licence beyond this repository's own terms."))
     RAW_VALUES = 'Cityscapes labelIds (the demo)'
     PALETTE_TITLE = "the demo's classes (Cityscapes ids and colours)"
     KNOWN_BY_LABEL_COUNT = False  # (35 labels are Cityscapes')

@@ -35,6 +35,12 @@ FILE = re.compile(r'cmp_b(\d+)\.(jpg|png)', re.IGNORECASE)
 
 
 class FacadesDataset(BaseDataset):
+    # the model card's licence (an SPDX id, or 'other' with a name), Hugging Face's dataset tag, and what
+    # the dataset's terms mean for weights trained on it
+    LICENCE = ('other', 'cmp-facades-research', 'cmp-facades', (
+        'CMP Facades (Tylecek and Sara, "Spatial pattern templates for recognition of objects with '
+        'regular structure", GCPR 2013). Released for research use: use these weights for research only '
+        'and cite that paper in any work that uses them or their images.'))
     CLASSES = ('background', 'facade', 'window', 'door', 'cornice', 'sill', 'balcony', 'blind', 'deco', 'molding',
                'pillar', 'shop')
     LABEL_NC = len(CLASSES)

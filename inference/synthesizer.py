@@ -2,15 +2,16 @@
 
     import torch
     from inference import Synthesizer
-    synth = Synthesizer('checkpoints/demo', device=torch.device('cpu'))  # None: CUDA if there, else the CPU
+    synth = Synthesizer('checkpoints/demo', device=torch.device('cpu'))  # or a release folder (export.py's)
     ids = synth.read_labels('datasets/demo/gtFine/val/frankfurt/frankfurt_000000_000019_gtFine_labelIds.png')
     out = synth(ids, seed=0)                                  # H×W or N×H×W model ids (numpy or torch)
     out.image, out.lbp                                        # H×W×3 uint8, H×W uint8 (None without G_L)
 
 Everything the networks need is the run's config (models/config.py's ModelConfig, which every .pth
-holds: label count, don't care, instance channel, size, LBP variant, netG, norm_E, ...), read by
-models/checkpoint.py's TrainedRun; no command line is parsed and no opt.json is needed. test.py
-loads the same way (models.checkpoint.load_networks).
+and every release's config.json holds: label count, don't care, instance channel, size, LBP variant,
+netG, norm_E, ...), read by models/checkpoint.py's TrainedRun or models/release.py's Release; no
+command line is parsed and no opt.json is needed. test.py loads a run the same way
+(models.checkpoint.load_networks). device None: CUDA if there, else the CPU.
 
 Label ids are the model's (0..label_nc-1, label_nc = don't care with --contain_dontcare_label); files
 in a dataset's own convention go through `read_labels` (data/label_maps.py). `fit` is the one check
@@ -34,8 +35,8 @@ import util.amp as amp
 from data import label_maps, palettes
 from data.base_dataset import open_decoded
 from data.transforms import Preprocess, image_size, transform_image
-from models.checkpoint import TrainedRun, load_networks
 from models.networks import label_convs
+from models.release import open_trained
 from models.pix2pix_model import Pix2PixModel
 from util import machine
 from util.errors import UserError
@@ -59,20 +60,21 @@ def as_device(device):
 
 
 class Synthesizer:
-    def __init__(self, checkpoint, device=None, dtype=torch.float32, which_epoch='latest', batch_size=1):
-        """checkpoint: the folder checkpoints/<name> (its <which_epoch>.pth); dtype: float32, or bfloat16 /
-        float16 to run under autocast as --amp does; batch_size: images per forward pass."""
+    def __init__(self, checkpoint, device=None, dtype=torch.float32, which_epoch='latest', batch_size=1,
+                 verify=True):
+        """checkpoint: a release folder (export.py's) or a run's folder checkpoints/<name> (its
+        <which_epoch>.pth); dtype: float32, or bfloat16 / float16 to run under autocast as --amp does;
+        batch_size: images per forward pass; verify: a release's weights must have its card's sha256."""
         if dtype not in AMP:
             raise UserError(f"dtype {dtype}: one of torch.float32, torch.bfloat16, torch.float16")
         if batch_size < 1:
             raise UserError(f"batch size {batch_size}: must be at least 1")
-        self.run = TrainedRun(checkpoint, which_epoch)
-        self.run.require_state()  # a clear error before anything is built
+        self.run = open_trained(checkpoint, which_epoch, verify)  # a clear error before anything is built
         self.config = config = self.run.config
         self.device = as_device(device)
         runtime = SimpleNamespace(device=self.device, amp=AMP[dtype])  # what --amp and --label_convs auto read
         self.precision = amp.autocast(runtime)
-        self.model = load_networks(Pix2PixModel(config, label_convs=label_convs(runtime)).to(self.device), self.run)
+        self.model = self.run.load_into(Pix2PixModel(config, label_convs=label_convs(runtime)).to(self.device))
         height, width = image_size(config.crop_size, config.aspect_ratio)
         self.size = (width, height)
         self.batch_size = batch_size

@@ -72,6 +72,10 @@ class TrainedRun:
         found.update({k: self.trained[k] for k in LOCATION_OPTIONS if self.trained.get(k)})
         return found
 
+    def load_into(self, model):
+        """The .pth's networks into model (built from a config that fits them) -> model in eval mode."""
+        return load_networks(model, self)
+
     def require_state(self):
         if self.state is None:
             raise UserError(f"no checkpoint at {self.path}: train first (python train.py --name {self.name}) or "

@@ -17,7 +17,7 @@ PACKAGES = {
     'evaluation': ('data', 'util'),
     'options': ('data', 'models', 'util'),
     'trainers': ('util',),
-    'inference': ('data', 'models', 'util'),
+    'inference': ('data', 'models', 'options', 'util'),  # (a model card rebuilds the training command)
     'experiments': ('data', 'evaluation', 'models', 'options', 'util'),
 }
 SCRIPTS = 'scripts'
