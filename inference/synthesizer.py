@@ -47,18 +47,6 @@ AMP = {None: 'none', torch.float32: 'none', torch.bfloat16: 'bf16', torch.float1
        'fp32': 'none', 'none': 'none', 'bf16': 'bf16', 'fp16': 'fp16'}
 
 
-def as_device(device):
-    """None: CUDA when there, else the CPU (as --gpu_ids 0 everywhere); else a torch.device (or its name)."""
-    if device is None:
-        return machine.device_for('0')
-    device = torch.device(device)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise UserError(f"device {device}: CUDA is not available here; use torch.device('cpu')")
-    if device.type not in ('cpu', 'cuda'):
-        raise UserError(f"device {device}: use torch.device('cpu') or torch.device('cuda', N)")
-    return device if device.type == 'cpu' or device.index is not None else torch.device('cuda', 0)
-
-
 class Synthesizer:
     def __init__(self, checkpoint, device=None, dtype=torch.float32, which_epoch='latest', batch_size=1,
                  verify=True):
@@ -71,7 +59,7 @@ class Synthesizer:
             raise UserError(f"batch size {batch_size}: must be at least 1")
         self.run = open_trained(checkpoint, which_epoch, verify)  # a clear error before anything is built
         self.config = config = self.run.config
-        self.device = as_device(device)
+        self.device = machine.as_device(device)
         runtime = SimpleNamespace(device=self.device, amp=AMP[dtype])  # what --amp and --label_convs auto read
         self.precision = amp.autocast(runtime)
         self.model = self.run.load_into(Pix2PixModel(config, label_convs=label_convs(runtime)).to(self.device))

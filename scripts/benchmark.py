@@ -106,7 +106,7 @@ def fast_path(args, probe_iters=2):
     """{'options': [...], 'why': str, 'probe_seconds': {...}}: bf16 + channels_last where bf16 is native,
     else the faster of fp32 + channels_last and plain fp32 over probe_iters iterations each (the
     quicker of those iterations counts: the first one also warms up)."""
-    device = torch.device(args.device)
+    device = machine.as_device(args.device)
     if machine.native_bf16(device):
         return {'options': list(machine.FAST_OPTIONS),
                 'why': f'bf16 is native on this {"GPU" if device.type == "cuda" else "CPU"}',

@@ -120,6 +120,18 @@ def parse_gpu_ids(text):
     return [i for i in ids if i >= 0]
 
 
+def as_device(device):
+    """None: CUDA when there, else the CPU (as --gpu_ids 0 everywhere); else a torch.device (or its name)."""
+    if device is None:
+        return device_for('0')
+    device = torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise UserError(f"device {device}: CUDA is not available here; use torch.device('cpu')")
+    if device.type not in ('cpu', 'cuda'):
+        raise UserError(f"device {device}: use torch.device('cpu') or torch.device('cuda', N)")
+    return device if device.type == 'cpu' or device.index is not None else torch.device('cuda', 0)
+
+
 def device_for(gpu_ids_text):
     """The device of --gpu_ids as typed (see `device`)."""
     return device(parse_gpu_ids(gpu_ids_text))
