@@ -23,11 +23,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from evaluation.metrics import Metric
 from evaluation.renderings import LUMA
 
 PATCH, BATCH, BLOCK, SEEDS = 16, 64, 8, 5
 STEPS = (50, 100, 200, 400)
 WIDTH = 16
+ORDER = 1
+KEYS = {'c2st': Metric('C2ST acc', False, 3, 1, True), 'c2st_grey': Metric('C2ST grey acc', False, 3, 1, True, 'c2st'),
+        'c2st_std': Metric('C2ST sd (classifier seeds)', False), 'c2st_grey_std': Metric('C2ST grey sd', False)}
+NEEDS_LABELS = False
 PROTOCOL = {'patch': PATCH, 'batch': BATCH, 'block': BLOCK, 'seeds': SEEDS, 'steps': list(STEPS), 'width': WIDTH}
 
 
@@ -124,3 +129,19 @@ def scores(real, fake, seeds=SEEDS, steps=STEPS):
         r = c2st(real, fake, grey, seeds, steps)
         out.update({key: r['accuracy'], f'{key}_std': r['std'], f'{key}_curve': r['curve']})
     return out
+
+
+class Accumulator:
+    """The image pairs, kept: the classifiers train on all of them at the end."""
+
+    def __init__(self, lbp_variant=None):
+        self.pairs = []
+
+    def add(self, fake, real, labels=None, lbp=None):
+        self.pairs.append((real, fake))
+
+    def result(self, notes):
+        if len(self.pairs) < 2 * BLOCK:
+            notes['c2st'] = f'n/a: fewer than {2 * BLOCK} images'
+            return {}
+        return scores(*zip(*self.pairs))

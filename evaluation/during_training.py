@@ -36,6 +36,7 @@ import data
 import util.amp as amp
 from evaluation import results, texture
 from evaluation.fid import fid_from_activations, kernel_inception_distance
+from evaluation.metrics import all_metrics
 from evaluation.scoring import Scorer, SegmentationScores
 from evaluation.segmentation import DEFAULT_MIOU_RULE, label_space
 from evaluation.segmenters import build_segmenter
@@ -43,9 +44,8 @@ from util.errors import UserError
 from util.images import save_png, tensor2im
 from util.jsonfile import read_json, write_json
 
-COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', 'texture_js', 'texture_js_riu2', 'lbp_distance', 'lbp_map_distance',
-           'miou', 'accuracy', 'fid_seg', 'kid_seg', 'colour_js', 'gradient_js', 'c2st', 'c2st_std', 'c2st_grey',
-           'c2st_grey_std', 'seconds')
+# every metric evaluation/ declares (evaluation/metrics.py), those --eval_freq does not compute left empty
+COLUMNS = ('iteration', 'epoch', 'lr_G', 'lr_D', *all_metrics(), 'seconds')
 
 
 def read_log(folder):

@@ -11,7 +11,14 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from evaluation.metrics import Metric
 from evaluation.results import batches_of_same_shape, to_tensor
+
+ORDER = 6
+# fid_seg, kid_seg: the same on the small segmenter's features (--eval_freq's, not comparable to published FIDs)
+KEYS = {'fid': Metric('FID', False, 2, 1, True, 'fid'), 'kid': Metric('KID', False, 4, 1, True, 'fid'),
+        'kid_std': Metric('KID sd', False, 4), 'fid_seg': Metric('FID (seg. features)', False, 2),
+        'kid_seg': Metric('KID (seg. features) ×10³', False, 2, 1000)}
 
 RESIZE = 'bilinear to 299x299'  # what FIDInceptionV3 does to every input, as pytorch-fid
 # pytorch-fid's README asks for at least 2048 images (the feature dimension); FID's bias grows as the

@@ -12,9 +12,14 @@ in bits, summary weighted by real pixels), see what it cannot:
 import numpy as np
 from scipy import ndimage
 
+from evaluation.metrics import Metric
 from evaluation.renderings import LUMA
 from evaluation.texture import _summary, interior
 
+ORDER = 2
+KEYS = {'colour_js': Metric('colour JS', False, 3, 1, True, 'texture'),
+        'gradient_js': Metric('gradient JS', False, 3, 1, True, 'texture')}
+NEEDS_LABELS = True
 COLOUR_LEVELS = 8
 GRADIENT_EDGES = np.concatenate([[0], 2.0 ** np.arange(0, 11)])  # 0, 1, 2, 4, ..., 1024 (Sobel's max ~1020)
 
@@ -54,15 +59,18 @@ class ClassHistograms:
 class HistogramDivergence:
     """Synthesized/real pairs with their label map -> {'colour_js', 'gradient_js', 'histogram_per_class'}."""
 
-    def __init__(self):
+    def __init__(self, lbp_variant=None):
         self.fake, self.real = ClassHistograms(), ClassHistograms()
 
-    def add(self, fake, real, labels):
+    def add(self, fake, real, labels, lbp=None):
         self.fake.add(fake, labels)
         self.real.add(real, labels)
 
-    def result(self):
+    def result(self, notes=None):
         return divergence(self.fake, self.real)
+
+
+Accumulator = HistogramDivergence
 
 
 def divergence(fake, real):

@@ -10,8 +10,14 @@ test.py wrote one. Real images of another size are compared at the synthesized s
 """
 import numpy as np
 
+from evaluation.metrics import Metric
 from evaluation.results import same_size
 from util.lbp import lbp_from_rgb8
+
+ORDER = 5
+KEYS = {'lbp_distance': Metric('LBP dist (pixel-aligned)', False, 4, 1, True),
+        'lbp_map_distance': Metric("LBP dist of G_L's map (pixel-aligned)", False, 4)}
+NEEDS_LABELS = False
 
 
 class LBPDistance:
@@ -19,7 +25,7 @@ class LBPDistance:
         self.variant = variant
         self.sums = {'lbp_distance': [0.0, 0], 'lbp_map_distance': [0.0, 0]}  # |difference| total, pixels
 
-    def add(self, fake, real, generated_codes=None):
+    def add(self, fake, real, labels=None, generated_codes=None):
         """fake, real: H×W×3 uint8 images; generated_codes: H×W codes of the generator's LBP map or None."""
         real_codes = self.codes(same_size(real, fake.shape))
         self._add('lbp_distance', self.codes(fake), real_codes)
@@ -33,5 +39,8 @@ class LBPDistance:
         self.sums[key][0] += np.abs(codes - real_codes).sum()
         self.sums[key][1] += real_codes.size
 
-    def result(self):
+    def result(self, notes=None):
         return {key: float(total) / count / 255.0 if count else None for key, (total, count) in self.sums.items()}
+
+
+Accumulator = LBPDistance

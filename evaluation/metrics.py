@@ -1,37 +1,45 @@
-"""Every number the evaluation reports, declared once: its label, whether higher is better, and how a table shows it.
+"""Every number the evaluation reports is declared by the module that computes it.
 
-evaluate.py's metrics.json, --eval_freq's eval_log.csv and the experiments' tables use these keys; a table
-reads the label and format from here, so a new metric is its module, its entry here and its test.
+A metric module of evaluation/ declares `KEYS = {key: Metric(...)}` (label, whether higher is better, how a table
+shows it) and its place among the others (`ORDER`); one that scores image pairs one at a time also has an
+`Accumulator(lbp_variant)` with add(fake, real, labels, lbp) and result(notes), and says whether it needs the label
+maps (`NEEDS_LABELS`). `modules()` finds them by reading evaluation/*.py, so a new metric is one file plus its test:
+evaluate.py's metrics.json and table, --eval_freq's eval_log.csv and the experiments' tables take it up.
 """
+import importlib
+import os
 from collections import namedtuple
+from functools import lru_cache
 
-Metric = namedtuple('Metric', 'label higher_is_better digits scale')
+# digits, scale, unit: how tables show the number; table: a column of evaluate.py's results table
+# (evaluation/table.py); note: the key of metrics.json's notes that says why the number is missing
+Metric = namedtuple('Metric', 'label higher_is_better digits scale table note unit', defaults=(3, 1, False, None, ''))
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-METRICS = {
-    'c2st': Metric('C2ST acc', False, 3, 1),  # 0.5: real and synthesized cannot be told apart
-    'c2st_grey': Metric('C2ST grey acc', False, 3, 1),
-    'colour_js': Metric('colour JS', False, 3, 1),
-    'gradient_js': Metric('gradient JS', False, 3, 1),
-    'texture_js': Metric('texture JS (bits)', False, 3, 1),
-    'texture_sqrt_js': Metric('texture √JS', False, 3, 1),  # the Jensen–Shannon distance, a metric
-    'texture_js_riu2': Metric('texture JS riu2', False, 3, 1),
-    'miou': Metric('mIoU', True, 2, 100),
-    'accuracy': Metric('acc', True, 2, 100),
-    'fid_seg': Metric('FID (seg. features)', False, 2, 1),
-    'kid_seg': Metric('KID (seg. features)', False, 2, 1000),
-    'lbp_distance': Metric('LBP dist (pixel-aligned)', False, 3, 1),
-    'fid': Metric('FID', False, 2, 1),
-    'kid': Metric('KID', False, 4, 1),
-}
+
+@lru_cache(maxsize=None)
+def modules():
+    """The metric modules of evaluation/, in their ORDER."""
+    found = []
+    for name in sorted(os.listdir(HERE)):
+        if name.endswith('.py') and name != 'metrics.py':
+            with open(os.path.join(HERE, name), encoding='utf-8') as f:
+                if '\nKEYS = {' in f.read():
+                    found.append(importlib.import_module(f'evaluation.{name[:-3]}'))
+    return tuple(sorted(found, key=lambda m: m.ORDER))
+
+
+def all_metrics():
+    """{key: Metric} of every metric, in display order."""
+    return {k: v for m in modules() for k, v in m.KEYS.items()}
+
+
+def accumulators():
+    """The modules whose metric is scored image pair by image pair."""
+    return [m for m in modules() if hasattr(m, 'Accumulator')]
 
 
 def derived(values):
-    """values with the numbers computed from others: texture √JS from texture JS."""
-    js = values.get('texture_js')
-    return {**values, 'texture_sqrt_js': None if js is None else js ** 0.5}
-
-
-def shown(key, value):
-    """A value as tables show it ('n/a' for None)."""
-    m = METRICS[key]
-    return 'n/a' if value is None else f'{value * m.scale:.{m.digits}f}'
+    """values with texture √JS from texture JS where an older record lacks it."""
+    js, found = values.get('texture_js'), values.get('texture_sqrt_js')
+    return {**values, 'texture_sqrt_js': found if found is not None or js is None else js ** 0.5}

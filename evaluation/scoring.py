@@ -10,11 +10,10 @@ import os
 import numpy as np
 from tqdm import tqdm
 
-from evaluation import c2st, results, texture
+from evaluation import results, texture
 from evaluation.dataset_labels import DatasetLabels
 from evaluation.fid import FIDFeatures, fid_from_activations, kernel_inception_distance
-from evaluation.histograms import HistogramDivergence
-from evaluation.lbp_distance import LBPDistance
+from evaluation.metrics import accumulators, all_metrics
 from evaluation.segmentation import confusion_matrix, label_space, mean_iou, per_class_iou, pixel_accuracy
 
 
@@ -51,17 +50,17 @@ def _none_if_nan(v):
 
 
 class Scorer:
-    """labelled: label maps come with the images (texture, colour and gradient divergences and their references);
-    c2st: the classifier two-sample test on all the pairs at the end; references: the texture references of the
-    real images; segmentation (SegmentationScores) and fid (FIDFeatures): the network metrics, or None."""
+    """labelled: label maps come with the images (the per-class divergences and the texture references);
+    c2st: run the classifier two-sample test; references: the texture references of the real images;
+    segmentation (SegmentationScores) and fid (FIDFeatures): the network metrics, or None. Every other metric
+    module of evaluation/ that scores pairs (evaluation/metrics.py) is taken up by itself."""
 
     def __init__(self, lbp_variant, labelled=True, c2st=True, references=True, segmentation=None, fid=None):
-        self.lbp = LBPDistance(lbp_variant)
-        self.tex = texture.TextureDivergence(lbp_variant) if labelled else None
-        self.hist = HistogramDivergence() if labelled else None
+        skip = () if c2st else ('evaluation.c2st',)
+        self.parts = [m.Accumulator(lbp_variant) for m in accumulators()
+                      if (labelled or not m.NEEDS_LABELS) and m.__name__ not in skip]
         self.refs = texture.References(lbp_variant) if labelled and references else None
-        self.pairs = [] if c2st else None
-        self.seg, self.fid = segmentation, fid
+        self.c2st, self.seg, self.fid = c2st, segmentation, fid
 
     def add(self, fakes, reals, labels=None, lbps=None, truths=None):
         if self.fid is not None:
@@ -70,33 +69,22 @@ class Scorer:
             self.seg.add(fakes, truths)
         for i, (fake, real) in enumerate(zip(fakes, reals)):
             real = results.same_size(real, fake.shape)
-            self.lbp.add(fake, real, None if lbps is None else lbps[i])
-            if self.tex is not None:
-                self.tex.add(fake, real, labels[i])
-                self.hist.add(fake, real, labels[i])
-                if self.refs is not None:
-                    self.refs.add(real, labels[i])
-            if self.pairs is not None:
-                self.pairs.append((real, fake))
+            label, lbp = None if labels is None else labels[i], None if lbps is None else lbps[i]
+            for part in self.parts:
+                part.add(fake, real, label, lbp)
+            if self.refs is not None:
+                self.refs.add(real, label)
 
     def result(self, notes):
-        """The metrics (None where not computed, with the reason in notes) and the per-class values."""
-        values = {'fid': None, 'kid': None, 'kid_std': None, 'miou': None, 'accuracy': None, **self.lbp.result(),
-                  'texture_js': None, 'texture_js_riu2': None, 'colour_js': None, 'gradient_js': None,
-                  'c2st': None, 'c2st_grey': None}
-        if self.tex is not None:
-            values.update(self.tex.result(), **self.hist.result())
-            if values['texture_js'] is None:
-                notes['texture'] = 'n/a: no pixel away from a class boundary'
-            if self.refs is not None:
-                values['texture_references'] = self.refs.result()
-                values['texture_position'] = texture.position(values['texture_js'], values['texture_references'])
-        if self.pairs is None:
+        """Every metric's value (None where not computed, with the reason in notes) and the per-class values."""
+        values = dict.fromkeys(all_metrics())
+        for part in self.parts:
+            values.update(part.result(notes))
+        if not self.c2st:
             notes['c2st'] = 'skipped'
-        elif len(self.pairs) < 2 * c2st.BLOCK:
-            notes['c2st'] = f'n/a: fewer than {2 * c2st.BLOCK} images'
-        else:
-            values.update(c2st.scores(*zip(*self.pairs)))
+        if self.refs is not None:
+            values['texture_references'] = self.refs.result()
+            values['texture_position'] = texture.position(values['texture_js'], values['texture_references'])
         if self.fid is not None:
             values.update(self.fid.result(notes))
         if self.seg is not None:

@@ -17,10 +17,13 @@ from functools import partial
 import numpy as np
 
 import data
+from evaluation.metrics import Metric
 
 IGNORE = 255
 
 MIOU_RULES = ('union', 'all', 'gt')
+ORDER = 4
+KEYS = {'miou': Metric('mIoU', True, 2, 100, True, 'seg'), 'accuracy': Metric('acc', True, 2, 100, True, 'seg')}
 DEFAULT_MIOU_RULE = data.ByMode('MIOU_RULE')  # mode -> its rule
 RULE_MEANING = {'union': 'mean over classes with union > 0 (fyu/drn)',
                 'all': 'mean over all classes, absent ones count 0 (CSAILVision)',

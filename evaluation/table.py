@@ -4,57 +4,57 @@ evaluate.py prints the header and its own row; scripts/common.sh prints the tabl
 
     python -m evaluation.table RESULTS_DIR NAME... [--run val_latest] [--protocol]
 
-The mIoU cell names its rule, e.g. `38.5 (all)`; a missing number shows why, from the notes
-("n/a: weights missing", "skipped"). Below the model rows, the texture references of the first
+The columns are the metrics their modules mark for the table (evaluation/metrics.py). The mIoU cell names its
+rule, e.g. `38.50 (all)`; a missing number shows why, from the notes ("n/a: weights missing", "skipped"). Below the model rows, the texture references of the first
 evaluated run's real images (evaluation/texture.py), so every texture number has its scale beside it.
 """
 import argparse
 import json
 import os
 
+from evaluation.metrics import all_metrics
 from evaluation.texture import position
 
-HEADER = ('| model | mIoU | acc | texture JS | texture JS riu2 | texture: texture-free 0 % → real 100 % '
-          '| LBP dist (pixel-aligned) | FID | KID |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+
+def columns():
+    """The table's metrics: those their modules mark for it (evaluation/metrics.py), in their order."""
+    return [(k, m) for k, m in all_metrics().items() if m.table]
+
+
+HEADER = ('| model | ' + ' | '.join(m.label for _, m in columns()) + ' |', '|' + ' --- |' * (len(columns()) + 1))
 REFERENCE_LABELS = {'texture_free': 'reference: texture-free (segment mean colours)',
                     'noise': 'reference: texture-free + grey noise σ 8', 'blurred': 'reference: real blurred σ 1.5',
                     'real_vs_real': 'reference: real vs real (even vs odd images)'}
 
 
-def _cell(metrics, key, spec, scale=1.0, note=None):
+def _cell(metrics, key, metric):
     value = metrics.get(key)
     if value is not None:
-        return format(value * scale, spec)
-    notes = metrics.get('notes', {})
-    why = notes.get(note or key) or (notes.get('fid') if key == 'kid' else None) or 'n/a'
+        return f'{value * metric.scale:.{metric.digits}f}{metric.unit}'
+    why = metrics.get('notes', {}).get(metric.note or key) or 'n/a'
     return why.split(' (')[0]  # "n/a: weights missing (long path...)" -> "n/a: weights missing"
 
 
 def row(name, metrics):
-    """One table row of a metrics dict (None: not evaluated)."""
+    """One table row of a metrics dict (None: not evaluated). The mIoU cell names its rule."""
     if metrics is None:
-        return f'| {name} | not evaluated |' + ' |' * (HEADER[1].count('---') - 2)
-    miou = _cell(metrics, 'miou', '.1f', 100, 'seg')
+        return f'| {name} | not evaluated |' + ' |' * (len(columns()) - 1)
+    cells = [_cell(metrics, k, m) for k, m in columns()]
     rule = metrics.get('protocol', {}).get('miou_rule')  # absent in files of older versions
     if metrics.get('miou') is not None and rule:
-        miou += f' ({rule})'
-    cells = [miou, _cell(metrics, 'accuracy', '.1f', 100, 'seg'), _cell(metrics, 'texture_js', '.3f', note='texture'),
-             _cell(metrics, 'texture_js_riu2', '.3f', note='texture'), _cell(metrics, 'texture_position', '.0%', note='texture'),
-             _cell(metrics, 'lbp_distance', '.4f'),
-             _cell(metrics, 'fid', '.2f'), _cell(metrics, 'kid', '.4f')]
+        cells[[k for k, _ in columns()].index('miou')] += f' ({rule})'
     return f"| {name} | {' | '.join(cells)} |"
 
 
 def reference_rows(metrics):
     """The texture references' rows (data only: the other cells are empty), or [] without them."""
     refs = (metrics or {}).get('texture_references') or {}
-    def js(v):  # None: no pixel of any class away from a class boundary
-        return 'n/a' if v is None else f'{v:.3f}'
-    def share(v):
-        p = position(v['texture_js'], refs)
-        return '' if p is None else f'{p:.0%}'
-    return [f"| {REFERENCE_LABELS[k]} | | | {js(v['texture_js'])} | {js(v['texture_js_riu2'])} | {share(v)} | | | |"
-            for k, v in refs.items()]
+    lines = []
+    for name, values in refs.items():
+        values = {**values, 'texture_position': position(values['texture_js'], refs)}
+        cells = [_cell(values, k, m) if k in values and values[k] is not None else '' for k, m in columns()]
+        lines.append(f"| {REFERENCE_LABELS[name]} | {' | '.join(cells)} |")
+    return lines
 
 
 def load(results_dir, name, run='val_latest'):

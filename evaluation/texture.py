@@ -23,9 +23,16 @@ docs/METHOD.md ("Measuring texture") has the measured values and why pixel-align
 """
 import numpy as np
 
+from evaluation.metrics import Metric
 from evaluation.renderings import blurred, noisy, texture_free
 from util.lbp import lbp_from_rgb8
 
+ORDER = 3
+KEYS = {'texture_js': Metric('texture JS (bits)', False, 3, 1, True, 'texture'),
+        'texture_sqrt_js': Metric('texture √JS', False, 3, 1, False, 'texture'),  # the Jensen–Shannon distance
+        'texture_js_riu2': Metric('texture JS riu2', False, 3, 1, True, 'texture'),
+        'texture_position': Metric('texture: texture-free 0 % → real 100 %', True, 0, 100, True, 'texture', ' %')}
+NEEDS_LABELS = True
 CODES = 256
 
 
@@ -107,7 +114,7 @@ def divergence(fake, real):
     js, per_class = _summary(fake.counts, real.counts)
     js_riu2, per_class_riu2 = _summary(fake.riu2(), real.riu2())
     pixels = real.counts.sum(1)
-    return {'texture_js': js, 'texture_js_riu2': js_riu2,
+    return {'texture_js': js, 'texture_sqrt_js': None if js is None else js ** 0.5, 'texture_js_riu2': js_riu2,
             'texture_per_class': {str(c): {'js': v, 'js_riu2': per_class_riu2[c], 'real_pixels': int(pixels[c])}
                                   for c, v in per_class.items()}}
 
@@ -118,12 +125,18 @@ class TextureDivergence:
     def __init__(self, variant):
         self.fake, self.real = TextureHistograms(variant), TextureHistograms(variant)
 
-    def add(self, fake, real, labels):
+    def add(self, fake, real, labels, lbp=None):
         self.fake.add(fake, labels)
         self.real.add(real, labels)
 
-    def result(self):
-        return divergence(self.fake, self.real)
+    def result(self, notes=None):
+        found = divergence(self.fake, self.real)
+        if found['texture_js'] is None and notes is not None:
+            notes['texture'] = 'n/a: no pixel away from a class boundary'
+        return found
+
+
+Accumulator = TextureDivergence
 
 
 # ---- references from the data alone (the renderings: evaluation/renderings.py) ----

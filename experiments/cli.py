@@ -5,11 +5,11 @@ import os
 import time
 
 from evaluation import results
-from evaluation.metrics import METRICS, derived
+from evaluation.metrics import derived
 from experiments import figures, rescore
 from experiments.plans import EXPERIMENTS, PLANS
 from experiments.references import LABELS, final_references
-from experiments.report import (FINAL_KEYS, VAL_KEYS, cell, convergence, diff_tables, final_section,
+from experiments.report import (FINAL_KEYS, METRICS, VAL_KEYS, cell, convergence, diff_tables, final_section,
                                 header, per_class_table, present, references, segmenter_note, texture_regime,
                                 values_table)
 from experiments.rows import ROWS

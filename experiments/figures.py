@@ -5,11 +5,12 @@ import numpy as np
 from PIL import Image
 
 from evaluation import results
-from evaluation.metrics import METRICS
+from evaluation.metrics import all_metrics
 from evaluation.texture import interior
 from experiments.rows import ROWS
 
 CURVES = ('c2st', 'texture_js', 'colour_js', 'gradient_js', 'miou')
+METRICS = all_metrics()
 
 
 def curves(runs, path, keys=CURVES):

@@ -7,19 +7,20 @@ import time
 import numpy as np
 
 from evaluation import texture
-from evaluation.metrics import METRICS, derived
+from evaluation.metrics import all_metrics, derived
 from evaluation.table import REFERENCE_LABELS
 from experiments import statistics as st
 from experiments.figures import curve
 from experiments.plans import EXPERIMENTS
 from experiments.rows import ROWS
-from experiments.runs import FINAL_METRICS
 from util.jsonfile import read_json
 from util.machine import summary
 
-VAL_KEYS = ('c2st', 'c2st_grey', 'colour_js', 'gradient_js', 'texture_js', 'texture_sqrt_js', 'texture_js_riu2',
-            'miou', 'accuracy', 'fid_seg', 'kid_seg', 'lbp_distance')
-FINAL_KEYS = FINAL_METRICS[:5] + ('texture_sqrt_js',) + FINAL_METRICS[5:]
+METRICS = all_metrics()
+# the columns: every metric marked for tables, with the Jensen–Shannon distance and --eval_freq's segmenter FID/KID
+VAL_KEYS = [k for k, m in METRICS.items() if (m.table or k in ('texture_sqrt_js', 'fid_seg', 'kid_seg'))
+            and k != 'texture_position']  # (the position has a column of its own)
+FINAL_KEYS = VAL_KEYS
 
 
 def cell(values, key):

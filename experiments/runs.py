@@ -12,6 +12,7 @@ import torch
 
 from evaluation import results
 from evaluation.during_training import read_log
+from evaluation.metrics import all_metrics
 from experiments.plans import CAMVID_URL, EXPERIMENTS
 from experiments.rows import ITERATIONS, ROWS
 from experiments.statistics import run_value
@@ -25,8 +26,6 @@ RECORDS = ('eval_log.csv', 'eval_per_class.json', 'eval_references.json', 'exper
            'experiment_time.txt', 'opt.json', 'experiment_done.json')
 RESCORED, VAL_RESCORED = 'experiment_rescored.json', 'eval_rescored.csv'  # records written later by --rescore
 VAL_COLUMNS = ('iteration', 'c2st', 'c2st_std', 'colour_js', 'gradient_js')
-FINAL_METRICS = ('c2st', 'c2st_grey', 'colour_js', 'gradient_js', 'texture_js', 'texture_js_riu2', 'miou', 'accuracy',
-                 'lbp_distance')
 
 
 def run(cmd, threads=None):
@@ -216,8 +215,7 @@ def score_final(args, name, seg_weights):
 
 def final_scores(metrics):
     """What a run's records keep of evaluate.py's metrics.json."""
-    return {**{k: metrics.get(k) for k in FINAL_METRICS}, 'texture_references': metrics['texture_references'],
-            'c2st_std': metrics.get('c2st_std'), 'c2st_grey_std': metrics.get('c2st_grey_std'),
+    return {**{k: metrics.get(k) for k in all_metrics()}, 'texture_references': metrics['texture_references'],
             'per_class': {'texture': metrics.get('texture_per_class'), 'histograms': metrics.get('histogram_per_class')}}
 
 

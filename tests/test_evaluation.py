@@ -378,7 +378,7 @@ def test_evaluate_end_to_end_with_random_weights_prints_and_stores_the_protocol(
     assert out[0] == saved['protocol_line']
     assert out[0].startswith(f'protocol: segmenter small (seg.pth sha256 {sha256_prefix(seg_path)}); mIoU rule union')
     assert 'FID on 3 images resized bilinear to 299x299' in out[0] and 'not comparable to published FIDs' in out[0]
-    assert out[-5] == table.row('demo_exp', saved) and f"| {100 * saved['miou']:.1f} (union) |" in out[-5]
+    assert out[-5] == table.row('demo_exp', saved) and f"| {100 * saved['miou']:.2f} (union) |" in out[-5]
     assert out[-4:] == table.reference_rows(saved)
 
 
@@ -462,8 +462,11 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     assert metrics['lbp_map_distance'] == pytest.approx(metrics['lbp_distance'])
     flat = 'n/a: no pixel away from a class boundary'  # the label maps here are per-pixel noise
     assert metrics['texture_js'] is None and metrics['notes']['texture'] == flat
-    row = f"| demo_exp | n/a: weights missing | n/a: weights missing | {flat} | {flat} | {flat} | " \
-          f"{metrics['lbp_distance']:.4f} | n/a: weights missing | n/a: weights missing |"
+    missing, few = 'n/a: weights missing', 'n/a: fewer than 16 images'
+    expected = {'c2st': few, 'c2st_grey': few, 'colour_js': flat, 'gradient_js': flat, 'texture_js': flat,
+                'texture_js_riu2': flat, 'texture_position': flat, 'miou': missing, 'accuracy': missing,
+                'lbp_distance': f"{metrics['lbp_distance']:.4f}", 'fid': missing, 'kid': missing}
+    row = '| demo_exp | ' + ' | '.join(expected[k] for k, _ in table.columns()) + ' |'
     out = capsys.readouterr().out.splitlines()
     assert out[-5] == row and out[-4].startswith('| reference: texture-free')  # the references follow the row
     assert metrics['protocol_line'] == 'protocol: no mIoU; no FID; LBP classic'
@@ -484,10 +487,12 @@ def test_table_module_prints_the_rows_evaluate_prints(tmp_path):
                              '--protocol'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [*table.HEADER, table.row('demo_exp', metrics),
-                                          '| never_run | not evaluated | | | | | | | |', *table.reference_rows(metrics),
+                                          '| never_run | not evaluated |' + ' |' * (len(table.columns()) - 1),
+                                          *table.reference_rows(metrics),
                                           '', f"demo_exp: {metrics['protocol_line']}"]
     assert len(table.reference_rows(metrics)) == 4
-    assert table.row('demo_exp', metrics).startswith('| demo_exp | skipped | skipped | ')
+    cells = dict(zip([k for k, _ in table.columns()], table.row('demo_exp', metrics)[2:-2].split(' | ')[1:]))
+    assert (cells['miou'], cells['accuracy'], cells['fid']) == ('skipped', 'skipped', 'skipped')
 
 
 def test_train_segmenter_writes_a_checkpoint_evaluate_can_load(tmp_path, monkeypatch):
