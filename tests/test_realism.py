@@ -28,9 +28,9 @@ def rendered(images, labels):
 def test_c2st_real_against_itself_is_chance_and_renderings_are_told_apart(scenes):
     torch.set_num_threads(1)
     images, labels = scenes
-    same = c2st.c2st(images, images, seeds=2, steps=(200,))
+    same = c2st.c2st(images, images, seeds=2, steps=(100,))
     assert abs(same['accuracy'] - 0.5) < 0.03 and len(same['per_seed']) == 2
-    found = {k: c2st.c2st(images, v, seeds=1, steps=(200,))['accuracy'] for k, v in rendered(images, labels).items()}
+    found = {k: c2st.c2st(images, v, seeds=1, steps=(100,))['accuracy'] for k, v in rendered(images, labels).items()}
     assert found['texture_free'] >= 0.85 and found['grey'] >= 0.85, found
     assert found['washed_out'] > 0.7, found
     # luminance alone cannot tell a grey rendering from the photo: the grey variant is blind to colour by design
@@ -71,3 +71,30 @@ def test_histograms_order_the_references_and_see_grey_and_washed_out(scenes):
     assert found['grey']['colour_js'] > 5 * floor['colour_js'] + 0.05  # colour sees grey
     assert found['washed_out']['gradient_js'] > 5 * floor['gradient_js'] + 0.05  # gradients see contrast
     assert set(found['grey']['histogram_per_class']) <= {str(c) for c in np.unique(labels)}
+
+
+def test_evaluate_reports_c2st_that_orders_the_references(scenes, tmp_path, monkeypatch):
+    import json
+
+    import evaluate
+    from PIL import Image
+    monkeypatch.setattr(c2st, 'SEEDS', 1)  # (the protocol's 5 seeds and 400 steps take minutes here)
+    monkeypatch.setattr(c2st, 'STEPS', (100,))
+    images, labels = scenes
+    found = {}
+    for name, fakes in {'real': images, **rendered(images, labels)}.items():
+        folder = tmp_path / name / 'demo_exp' / 'val_latest' / 'images'
+        for sub in ('synthesized_image', 'real_image', 'label_ids'):
+            (folder / sub).mkdir(parents=True)
+        for i, (real, fake, lb) in enumerate(zip(images, fakes, labels)):
+            Image.fromarray(real).save(folder / 'real_image' / f'{i:02d}.png')
+            Image.fromarray(fake).save(folder / 'synthesized_image' / f'{i:02d}.png')
+            Image.fromarray(lb.astype(np.uint8)).save(folder / 'label_ids' / f'{i:02d}.png')
+        evaluate.main(['--name', 'demo_exp', '--results_dir', str(tmp_path / name), '--dataset_mode', 'demo',
+                       '--no_fid', '--no_seg', '--gpu_ids', '-1'])
+        found[name] = json.loads((folder.parent / 'metrics.json').read_text())
+    assert abs(found['real']['c2st'] - 0.5) < 0.03 and abs(found['real']['c2st_grey'] - 0.5) < 0.03
+    assert found['texture_free']['c2st'] >= 0.85 and found['grey']['c2st'] >= 0.85
+    assert found['washed_out']['c2st'] > 0.7 and found['washed_out']['c2st_grey'] > 0.7
+    assert found['real']['colour_js'] == 0 and found['grey']['colour_js'] > 0.05
+    assert len(found['real']['c2st_curve']) == 1 and found['real']['c2st_std'] >= 0
