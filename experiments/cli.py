@@ -4,6 +4,8 @@ import concurrent.futures
 import os
 import time
 
+import numpy as np
+
 from evaluation import results
 from evaluation.metrics import derived
 from experiments import figures, rescore
@@ -109,7 +111,7 @@ def report(args, seg_weights):
     text = header(args, runs, PLANS[args.dataset].format(last=args.last)) + '\n' + val_section(args, runs, refs)
     text += f"\n{convergence(runs)}\n\n{texture_regime(runs, refs)}\n"
     text += final_section(args, runs, final_refs.get('real_photos'))
-    text += '\n' + references_section(final_refs) + '\n'
+    text += '\n' + references_section(final_refs) + '\n\n' + c2st_curves(args, runs, final_refs)
     text += pictures(args, runs)
     with open(os.path.join(args.out, 'table.md'), 'w') as f:
         f.write(text)
@@ -138,7 +140,8 @@ def pictures(args, runs):
             if figures.class_crops(folders, os.path.join(args.out, 'class_crops.png'), list(enumerate(class_names(args)))):
                 out += f"class_crops.png: per class, real photo then {', '.join(ROWS[r][0] for r in folders)}.\n"
             break
-    per_class = {row: {s: per_class_of(args, row, s, r) for s, r in by_seed.items()} for row, by_seed in runs.items()}
+    per_class = {row: {s: kept_final(args, row, s, r, 'per_class') for s, r in by_seed.items()}
+                 for row, by_seed in runs.items()}
     per_class = {row: {s: v for s, v in by_seed.items() if v} for row, by_seed in per_class.items()}
     table = per_class_table(per_class, EXPERIMENTS[args.dataset]['primary'], class_names(args))
     return out + (f"\nPer class on the {phase} split (the primary comparison; each class's divergence):\n\n{table}\n"
@@ -157,16 +160,36 @@ def class_names(args):
     return [names.get(i, f'id {i}') for i in range(cls.LABEL_NC)]
 
 
-def per_class_of(args, row, seed, run):
-    """A run's per-class final-split values: its records', else the metrics.json it left on this machine."""
-    kept = (run['final'] or {}).get('per_class')
-    if kept and kept.get('histograms'):
-        return kept
+def kept_final(args, row, seed, run, key):
+    """A final-split value the records of runs made before it was kept lack (the per-class values, the C2ST's
+    curve): the records', else the one in the metrics.json the run left on this machine, else None."""
+    found = (run['final'] or {}).get(key)
+    if found and (key != 'per_class' or found.get('histograms')):
+        return found
     phase = EXPERIMENTS[args.dataset]['final']
     metrics = read_json(os.path.join(results.run_dir(final_dir(args), run_name(args, row, seed), phase), 'metrics.json'))
-    if not metrics or not metrics.get('histogram_per_class'):
+    if not metrics:
         return None
-    return {'texture': metrics.get('texture_per_class'), 'histograms': metrics['histogram_per_class']}
+    if key == 'per_class':
+        return metrics.get('histogram_per_class') and {'texture': metrics.get('texture_per_class'),
+                                                       'histograms': metrics['histogram_per_class']}
+    return metrics.get(key)
+
+
+def c2st_curves(args, runs, refs):
+    """The C2ST's accuracy against its training steps on the final split: each row's mean over seeds and each
+    reference, so that one sees where the references spread out and whether the classifier saturates."""
+    rows = {ROWS[row][0]: [kept_final(args, row, s, r, 'c2st_curve') for s, r in by_seed.items()]
+            for row, by_seed in runs.items()}
+    rows = {name: curves for name, curves in rows.items() if curves and all(curves)}
+    rows.update({LABELS[name]: [m['c2st_curve']] for name, m in refs.items() if m.get('c2st_curve')})
+    if not rows:
+        return ''
+    steps = list(next(iter(rows.values()))[0])
+    lines = ['| C2ST accuracy after ... classifier steps | ' + ' | '.join(steps) + ' |', '|' + ' --- |' * (len(steps) + 1)]
+    for name, curves in rows.items():
+        lines.append(f"| {name} | " + ' | '.join(f"{np.mean([c[s] for c in curves]):.3f}" for s in steps) + ' |')
+    return '\n'.join(lines) + '\n'
 
 
 def main(argv=None):

@@ -216,7 +216,8 @@ def score_final(args, name, seg_weights):
 def final_scores(metrics):
     """What a run's records keep of evaluate.py's metrics.json."""
     return {**{k: metrics.get(k) for k in all_metrics()}, 'texture_references': metrics['texture_references'],
-            'per_class': {'texture': metrics.get('texture_per_class'), 'histograms': metrics.get('histogram_per_class')}}
+            'per_class': {'texture': metrics.get('texture_per_class'), 'histograms': metrics.get('histogram_per_class')},
+            'c2st_curve': metrics.get('c2st_curve')}
 
 
 def collect(args, seg_weights, keys):
