@@ -8,6 +8,7 @@ dataset the same way.
 """
 import importlib
 import os
+import signal
 import sys
 
 import torch
@@ -121,7 +122,15 @@ def create_dataloader(opt):
     # whose state a checkpoint restores.
     return Loader(ErrorsAsValues(dataset), batch_size=opt.batchSize, sampler=sampler, num_workers=opt.nThreads,
                   pin_memory=opt.device.type == 'cuda', drop_last=opt.is_train, collate_fn=collate,
-                  persistent_workers=opt.nThreads > 0, generator=torch.Generator().manual_seed(opt.seed))
+                  persistent_workers=opt.nThreads > 0, generator=torch.Generator().manual_seed(opt.seed),
+                  worker_init_fn=leave_signals_to_the_main_process)
+
+
+def leave_signals_to_the_main_process(worker_id):
+    """Ctrl-C or a cluster's SIGTERM reaches every process of the job: a worker killed by it would crash the
+    main process before train.py saves `latest`; the main process shuts its workers down itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 # A worker's exception reaches the main process re-raised with its traceback folded into the
