@@ -2,7 +2,7 @@
 import os
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from evaluation import results
 from evaluation.metrics import all_metrics
@@ -51,21 +51,48 @@ def image_folders(final_dir, names, phase):
 
 
 def picture_grid(folders, path, count=4):
-    """Label, each row's synthesized image and the real photo of `count` final-split scenes."""
+    """Label, each row's synthesized image and the real photo of `count` final-split scenes, under column titles."""
     first = next(iter(folders.values()))
     stems = sorted(os.listdir(os.path.join(first, 'real_image')))
     stems = stems[::max(1, len(stems) // count)][:count]
     columns = [(first, 'input_label')] + [(f, 'synthesized_image') for f in folders.values()] + [(first, 'real_image')]
     tiles = [[Image.open(os.path.join(folder, kind, stem)).convert('RGB') for folder, kind in columns] for stem in stems]
-    save_grid(tiles, path)
+    save_grid(tiles, path, titles=['label', *(ROWS[r][0] for r in folders), 'real photo'])
 
 
-def save_grid(tiles, path, scale=1):
-    w, h = tiles[0][0].size
-    grid = Image.new('RGB', (w * scale * len(tiles[0]), h * scale * len(tiles)), 'white')
+FONT = ImageFont.load_default(11)
+LINE = 13
+
+
+def wrap(text, width):
+    """`text` in lines no wider than `width` pixels, broken between words."""
+    lines = ['']
+    for word in text.split():
+        line = f'{lines[-1]} {word}'.strip()
+        if lines[-1] and FONT.getlength(line) > width:
+            lines.append(word)
+        else:
+            lines[-1] = line
+    return lines
+
+
+def save_grid(tiles, path, scale=1, titles=(), row_titles=()):
+    """tiles[r][c] side by side, magnified `scale` times; `titles` above the columns, `row_titles` left of the
+    rows (what a reader needs to know which picture is which)."""
+    w, h = (v * scale for v in tiles[0][0].size)
+    heads = [wrap(t, w - 4) for t in titles]
+    top = LINE * max(map(len, heads), default=0) + (4 if heads else 0)
+    left = int(max((FONT.getlength(t) for t in row_titles), default=-8)) + 8
+    grid = Image.new('RGB', (left + w * len(tiles[0]), top + h * len(tiles)), 'white')
+    draw = ImageDraw.Draw(grid)
+    for c, lines in enumerate(heads):
+        for i, line in enumerate(lines):
+            draw.text((left + c * w + 2, 2 + i * LINE), line, fill='black', font=FONT)
+    for r, title in enumerate(row_titles):
+        draw.text((4, top + r * h + h // 2 - LINE // 2), title, fill='black', font=FONT)
     for r, row in enumerate(tiles):
         for c, tile in enumerate(row):
-            grid.paste(tile.resize((w * scale, h * scale), Image.NEAREST), (c * w * scale, r * h * scale))
+            grid.paste(tile.resize((w, h), Image.NEAREST), (left + c * w, top + r * h))
     grid.save(path)
 
 
@@ -74,8 +101,8 @@ def class_crops(folders, path, classes, size=32, scale=3):
     final-split scene where the class has the most interior pixels, centred on them; magnified `scale` times."""
     first = next(iter(folders.values()))
     stems = sorted(f[:-4] for f in os.listdir(os.path.join(first, 'real_image')) if f.endswith('.png'))
-    tiles = []
-    for cid, _ in classes:
+    tiles, names = [], []
+    for cid, name in classes:
         best = None
         for stem in stems:
             labels = results.read_ids(os.path.join(first, 'label_ids', stem + '.png'))
@@ -91,6 +118,7 @@ def class_crops(folders, path, classes, size=32, scale=3):
         kinds = [(first, 'real_image')] + [(f, 'synthesized_image') for f in folders.values()]
         tiles.append([Image.open(os.path.join(f, kind, stem + '.png')).convert('RGB').crop(
             (left, top, left + size, top + size)) for f, kind in kinds])
+        names.append(name)
     if tiles:
-        save_grid(tiles, path, scale)
+        save_grid(tiles, path, scale, titles=['real photo', *(ROWS[r][0] for r in folders)], row_titles=names)
     return len(tiles)

@@ -17,9 +17,9 @@ ROWS = {
     # G + G_L 8.31 M (+3 %), D 0.73 M against D_I + D_L 0.71 M (+2 %). Widening ngf (every G_I layer, as
     # ULBPGAN adds width everywhere through MFADE's second branch and G_L) rather than nhidden; ndf 23 is the
     # nearest D width (22: -6 %, 24: +11 %). `python scripts/ablation.py --params` recounts them.
-    'spade_params': ("SPADE, ULBPGAN's parameters", ['--netG', 'spade', '--ngf', '20', '--ndf', '23']),
+    'spade_params': ("SPADE (ULBPGAN's parameters)", ['--netG', 'spade', '--ngf', '20', '--ndf', '23']),
     # SPADE given ULBPGAN's compute: ITERATIONS times the iterations, the same schedule shape
-    'spade_compute': ("SPADE, ULBPGAN's compute", ['--netG', 'spade']),
+    'spade_compute': ("SPADE (ULBPGAN's compute)", ['--netG', 'spade']),
 }
 # A ULBPGAN iteration costs 1.9-2.0 SPADE iterations at CamVid's defaults (one thread, AMD EPYC with AVX-512:
 # 1.04 / 0.54 s in bf16, 1.64 / 0.81 s in fp32; docs/PERFORMANCE.md), so SPADE's compute row trains twice as long.

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from experiments import cli, report, runs, statistics
+from experiments import cli, figures, report, runs, statistics
 from util.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -189,7 +189,8 @@ def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatc
                           'metrics.json').read_text())
     assert metrics['num_images'] == 2 and done['final']['texture_js'] == metrics['texture_js']
     from PIL import Image
-    assert Image.open(tmp_path / 'out' / 'test_grid.png').size == (4 * 128, 2 * 96)  # label, SPADE, ULBPGAN, real
+    grid = Image.open(tmp_path / 'out' / 'test_grid.png')  # label, SPADE, ULBPGAN, real under their titles
+    assert grid.width == 4 * 128 and 2 * 96 < grid.height <= 2 * 96 + 60
     with pytest.raises(experiment.UserError, match='no CamVid here'):
         experiment.main([*args[:2], '--dataroot', str(tmp_path / 'nowhere'), *args[4:]])
 
@@ -243,3 +244,22 @@ def test_rescored_values_join_the_log_and_replace_the_final_scores(tmp_path):
     assert runs.rescored_final(str(tmp_path), {'c2st': 0.9}) == {'c2st': 0.9}
     (tmp_path / runs.RESCORED).write_text(json.dumps({'final': {'c2st': 0.8}}))
     assert runs.rescored_final(str(tmp_path), {'c2st': 0.9}) == {'c2st': 0.8}
+
+
+def test_a_picture_grid_names_its_columns_and_rows(tmp_path):
+    from PIL import Image
+    colours = [[(255, 0, 0), (0, 255, 0)], [(0, 0, 255), (255, 255, 0)]]
+    tiles = [[Image.new('RGB', (10, 8), c) for c in row] for row in colours]
+    figures.save_grid(tiles, tmp_path / 'g.png', scale=4, titles=['real photo', 'SPADE'], row_titles=['sky', 'road'])
+    grid = np.asarray(Image.open(tmp_path / 'g.png').convert('RGB')).astype(int)
+    w, h = 40, 32
+    top, left = grid.shape[0] - 2 * h, grid.shape[1] - 2 * w
+    assert top > 0 and left > 0  # room for the titles
+    for r in range(2):
+        for c in range(2):
+            assert (grid[top + r * h:top + (r + 1) * h, left + c * w:left + (c + 1) * w] == colours[r][c]).all()
+    for c in range(2):  # each column's title is written above it, each row's left of it
+        assert (grid[:top, left + c * w:left + (c + 1) * w] < 128).any()
+    for r in range(2):
+        assert (grid[top + r * h:top + (r + 1) * h, :left] < 128).any()
+    assert (grid[:top, :left] == 255).all()
