@@ -1,11 +1,12 @@
 """The protocol behind a set of numbers, stored in metrics.json and printed as one line beside them:
 the segmenter and its weight files' SHA-256 prefixes, the mIoU rule, the segmentation size, the
-FID image count and resize, and the LBP variant. Two numbers are comparable only when their
+FID image count and resize, the LBP variant and the C2ST's constants. Two numbers are comparable only when their
 protocols are the same.
 """
 import hashlib
 import os
 
+from evaluation import c2st
 from evaluation.fid import FEW_IMAGES, RESIZE
 from evaluation.segmentation import RULE_MEANING
 
@@ -28,11 +29,12 @@ def weights_label(files):
     return ', '.join(f'{os.path.basename(f)} sha256 {sha256_prefix(f)}' for f in files)
 
 
-def describe(cfg, nets, num_images):
+def describe(cfg, nets, num_images, c2st_scored=False):
     """The protocol as a dict for metrics.json; None for a metric that was not computed."""
     inception, segmenter, _ = nets
     protocol = {'segmenter': None, 'segmenter_weights': None, 'miou_rule': None, 'seg_size': None,
-                'fid_images': None, 'fid_resize': None, 'fid_weights': None, 'lbp_variant': cfg.lbp_variant}
+                'fid_images': None, 'fid_resize': None, 'fid_weights': None, 'lbp_variant': cfg.lbp_variant,
+                'c2st': c2st.protocol() if c2st_scored else None}
     if segmenter is not None:
         protocol.update(segmenter=cfg.segmenter, segmenter_weights=weights_label(segmenter.weight_files),
                         miou_rule=cfg.miou_rule, seg_size=cfg.seg_size)
@@ -53,4 +55,10 @@ def line(protocol):
         fid = f"FID on {p['fid_images']} images resized {p['fid_resize']} ({p['fid_weights']})"
         if p['fid_images'] < FEW_IMAGES:
             fid += f", fewer than {FEW_IMAGES}: biased upwards, not comparable to published FIDs"
-    return f"protocol: {seg}; {fid}; LBP {p['lbp_variant']}"
+    test = 'no C2ST'
+    if p.get('c2st'):  # absent from metrics.json files written before it was stored
+        c = p['c2st']
+        test = (f"C2ST: held-out accuracy of a CNN (width {c['width']}) telling {c['patch']}×{c['patch']} patches of "
+                f"the real photos from the synthesized ones (0.5: alike), {c['steps'][-1]} steps, mean of "
+                f"{c['seeds']} seeds, scenes held out in blocks of {c['block']}")
+    return f"protocol: {seg}; {fid}; LBP {p['lbp_variant']}; {test}"

@@ -64,7 +64,7 @@ def evaluate(cfg):
     if cfg.no_seg:
         notes['seg'] = 'skipped (--no_seg)'
     metrics['notes'] = notes
-    metrics['protocol'] = protocol.describe(cfg, nets, len(stems))
+    metrics['protocol'] = protocol.describe(cfg, nets, len(stems), metrics.get('c2st') is not None)
     metrics['protocol_line'] = protocol.line(metrics['protocol'])
     write_json(os.path.join(run_dir, 'metrics.json'), metrics)
     return metrics

@@ -78,6 +78,12 @@ def train_command(trained):
     return 'python train.py ' + ' '.join(args)
 
 
+def epochs(state):
+    """How far the epochs went: a run stopped at --max_iters mid-epoch is saved with the epoch it was in."""
+    epoch, into = state.get('epoch', 1), state.get('epoch_iter', 0)
+    return f"{epoch - 1} epochs complete" + (f" and {into} iterations into epoch {epoch}" if into else '')
+
+
 def training_section(run):
     folder, trained, state = run.folder, run.trained, run.state
     done = read_json(os.path.join(folder, 'experiment_done.json')) or {}
@@ -94,7 +100,7 @@ def training_section(run):
     seen = f" of batch {batch} ({iteration * batch} images)" if iteration and batch else ''
     lines = [f"- command: {command}",
              f"- iterations: {iteration if iteration is not None else 'not recorded'}{seen}, "
-             f"{state.get('epoch', 1) - 1} epochs complete; weights: {os.path.basename(run.path)}"]
+             f"{epochs(state)}; weights: {os.path.basename(run.path)}"]
     if done.get('seconds'):
         lines.append(f"- training time: {done['seconds'] / 60:.1f} min (experiment_done.json)")
     else:

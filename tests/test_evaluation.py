@@ -373,7 +373,7 @@ def test_evaluate_end_to_end_with_random_weights_prints_and_stores_the_protocol(
     assert saved['protocol'] == {
         'segmenter': 'small', 'segmenter_weights': f'seg.pth sha256 {sha256_prefix(seg_path)}',
         'miou_rule': 'union', 'seg_size': 'native', 'fid_images': 3, 'fid_resize': 'bilinear to 299x299',
-        'fid_weights': f'inception.pth sha256 {sha256_prefix(fid_path)}', 'lbp_variant': 'classic'}
+        'fid_weights': f'inception.pth sha256 {sha256_prefix(fid_path)}', 'lbp_variant': 'classic', 'c2st': None}
     out = capsys.readouterr().out.splitlines()
     assert out[0] == saved['protocol_line']
     assert out[0].startswith(f'protocol: segmenter small (seg.pth sha256 {sha256_prefix(seg_path)}); mIoU rule union')
@@ -469,7 +469,7 @@ def test_evaluate_lbp_distance_and_missing_weights(tmp_path, capsys):
     row = '| demo_exp | ' + ' | '.join(expected[k] for k, _ in table.columns()) + ' |'
     out = capsys.readouterr().out.splitlines()
     assert out[-5] == row and out[-4].startswith('| reference: texture-free')  # the references follow the row
-    assert metrics['protocol_line'] == 'protocol: no mIoU; no FID; LBP classic'
+    assert metrics['protocol_line'] == 'protocol: no mIoU; no FID; LBP classic; no C2ST'
 
 
 def test_allow_missing_does_not_hide_a_weight_file_that_is_there_but_wrong(tmp_path):

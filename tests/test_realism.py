@@ -98,3 +98,6 @@ def test_evaluate_reports_c2st_that_orders_the_references(scenes, tmp_path, monk
     assert found['washed_out']['c2st'] > 0.7 and found['washed_out']['c2st_grey'] > 0.7
     assert found['real']['colour_js'] == 0 and found['grey']['colour_js'] > 0.05
     assert len(found['real']['c2st_curve']) == 1 and found['real']['c2st_std'] >= 0
+    # the constants it was made with are stored beside the score and named in the protocol line
+    assert found['real']['protocol']['c2st'] == {**c2st.protocol(), 'seeds': 1, 'steps': [100]}
+    assert '16×16 patches' in found['real']['protocol_line'] and '100 steps, mean of 1 seeds' in found['real']['protocol_line']

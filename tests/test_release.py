@@ -316,3 +316,9 @@ def test_the_run_options_are_declared_once_and_old_command_lines_still_parse(tmp
         with open(os.path.join(ROOT, path)) as f:
             source = f.read()
         assert "'--checkpoints_dir'" not in source and "'--gpu_ids'" not in source, path
+
+
+def test_the_card_says_how_far_the_epochs_went():
+    from inference.model_card import epochs
+    assert epochs({'epoch': 11, 'epoch_iter': 0}) == '10 epochs complete'  # saved at an epoch's end
+    assert epochs({'epoch': 20, 'epoch_iter': 91}) == '19 epochs complete and 91 iterations into epoch 20'
