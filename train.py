@@ -114,7 +114,7 @@ class Training:
                    dynamic_ncols=True, postfix=self.postfix)
         done, tick = skip, time.time()
         try:
-            for batch in bar:
+            for batch in self.until_stopped(bar):
                 self.trainer.train_one_iteration(batch)
                 done += 1
                 it = self.trainer.iteration
@@ -129,7 +129,21 @@ class Training:
                     return True
         except DataError as e:
             raise self.saved_before(e, epoch, done) from None
-        return False
+        return self.stop.requested and self.stopped(epoch, done)  # the signal ended the workers first
+
+    def until_stopped(self, batches):
+        """The batches; ends early when a signal to the whole job has ended the loader's workers."""
+        batches = iter(batches)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (RuntimeError, EOFError, OSError):  # 'DataLoader worker exited', or its pipe cut mid-batch
+                if not self.stop.requested:
+                    raise
+                return
+            yield batch
 
     def stopped(self, epoch, done):
         """On a signal or at --max_iters (on any rank): save `latest` and say why."""

@@ -127,10 +127,12 @@ def create_dataloader(opt):
 
 
 def leave_signals_to_the_main_process(worker_id):
-    """Ctrl-C or a cluster's SIGTERM reaches every process of the job: a worker killed by it would crash the
-    main process before train.py saves `latest`; the main process shuts its workers down itself."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """Ctrl-C or a cluster's SIGTERM reaches every process of the job. A worker killed by the signal would
+    crash the main process before train.py saves `latest`; one that exits cleanly leaves the main process
+    to finish its iteration and save. SIGTERM must still end the worker: at interpreter exit
+    multiprocessing terminates the workers of a loader still alive and waits for them without a timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process shuts its workers down itself
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
 
 
 # A worker's exception reaches the main process re-raised with its traceback folded into the

@@ -3,6 +3,8 @@ import filecmp
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -426,6 +428,17 @@ def test_dataloader_workers_are_reproducible(demo_roots):
                 '--crop_size', 32, '--batchSize', 3, '--nThreads', 1, '--seed', 7)
     first = [next(iter(data.create_dataloader(opt))) for _ in range(2)]
     assert first[0]['path'] == first[1]['path'] and torch.equal(first[0]['image'], first[1]['image'])
+
+
+def test_a_loader_still_open_at_exit_lets_the_interpreter_exit(demo_roots):
+    # Python's exit ends the workers of a loader still alive with SIGTERM and waits for them, with no timeout
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = ("from options.train_options import TrainOptions; import data; o = TrainOptions(); "
+            f"opt = o.resolve(o.parse(['--dataroot', {str(demo_roots / 'ade20k')!r}, '--dataset_mode', 'ade20k', "
+            "'--crop_size', '32', '--batchSize', '2', '--nThreads', '1', '--gpu_ids', '-1', '--checkpoints_dir', "
+            f"{NO_CHECKPOINTS!r}])); loader = data.create_dataloader(opt); batch = next(iter(loader)); print('read')")
+    done = subprocess.run([sys.executable, '-c', code], cwd=root, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0 and done.stdout.endswith('read\n'), done.stderr
 
 
 def test_dataloader_refuses_batch_bigger_than_data(demo_roots):

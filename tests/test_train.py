@@ -248,6 +248,32 @@ def test_a_signal_to_the_whole_job_saves_latest_and_exits_cleanly(dataroot, tmp_
     assert state['trainer']['iteration'] >= 2
 
 
+class DiesOnSignalAtItem2(torch.utils.data.Dataset):
+    """A worker that receives the job's SIGTERM while reading item 2."""
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        if i == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return i
+
+
+@pytest.mark.parametrize('requested', [True, False])
+def test_workers_ended_by_the_jobs_signal_end_the_epoch_only_when_a_stop_was_requested(requested):
+    # the main process, waiting for a batch, finds the worker gone: the signal's stop, or an error when none came
+    from types import SimpleNamespace
+    from data import leave_signals_to_the_main_process
+    loader = torch.utils.data.DataLoader(DiesOnSignalAtItem2(), num_workers=1,
+                                         worker_init_fn=leave_signals_to_the_main_process)
+    loop = SimpleNamespace(stop=SimpleNamespace(requested=requested))
+    if requested:
+        assert [int(b) for b in train.Training.until_stopped(loop, loader)] in ([], [0], [0, 1])
+    else:
+        with pytest.raises((RuntimeError, EOFError, OSError)):  # the latter two: it ended while sending a batch
+            list(train.Training.until_stopped(loop, loader))
+
+
 def test_test_py_writes_results_page(dataroot, tmp_path):
     train.main(tiny(dataroot, tmp_path, 'res', '--max_iters', '1'))
     results = tmp_path / 'results'
