@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # A run's records (logs, settings, scores; no weights): what it is reported from. The done marker is copied last.
 RECORDS = ('eval_log.csv', 'eval_per_class.json', 'eval_references.json', 'experiment_settings.json',
            'experiment_time.txt', 'opt.json', 'experiment_done.json')
+STARTED = 'experiment_started.txt'  # the start of the attempt under way: one killed with this process leaves it
 RESCORED, VAL_RESCORED = 'experiment_rescored.json', 'eval_rescored.csv'  # records written later by --rescore
 VAL_COLUMNS = ('iteration', 'c2st', 'c2st_std', 'colour_js', 'gradient_js')
 
@@ -149,12 +150,14 @@ def train(args, row, seed, seg_weights):
         return
     resume = os.path.isfile(os.path.join(folder, 'latest.pth'))
     threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
-    start = time.time()
-    run(cmd + (['--continue_train'] if resume else []), threads=threads)
-    spent = time.time() - start
     times = os.path.join(folder, 'experiment_time.txt')
-    with open(times, 'a') as f:
-        f.write(f'{spent:.1f}\n')  # one line per attempt: a resumed run adds up its parts
+    count_killed_attempt(folder, times)
+    start = time.time()
+    with open(os.path.join(folder, STARTED), 'w') as f:
+        f.write(f'{start}\n')
+    run(cmd + (['--continue_train'] if resume else []), threads=threads)
+    add_attempt(times, time.time() - start)
+    os.remove(os.path.join(folder, STARTED))
     with open(times) as f:
         seconds = sum(float(x) for x in f)
     reached, wanted = int(read_log(folder)[-1]['iteration']), iterations(args, row)[0]
@@ -164,6 +167,24 @@ def train(args, row, seed, seg_weights):
     write_json(done, {'seconds': seconds, 'iterations': reached, 'command': cmd, 'final': final,
                       'machine': summary(dict(describe(), torch_threads=threads or torch.get_num_threads()))})
     keep_records(args, folder)
+
+
+def add_attempt(times, seconds):
+    with open(times, 'a') as f:
+        f.write(f'{seconds:.1f}\n')  # one line per attempt: a resumed run adds up its parts
+
+
+def count_killed_attempt(folder, times):
+    """An attempt killed together with this process left its start behind: count it up to its last save of
+    `latest`, the work the run resumes from (what it trained after that is trained again)."""
+    started, latest = os.path.join(folder, STARTED), os.path.join(folder, 'latest.pth')
+    if not os.path.isfile(started):
+        return
+    with open(started) as f:
+        start = float(f.read())
+    if os.path.isfile(latest) and os.path.getmtime(latest) > start:
+        add_attempt(times, os.path.getmtime(latest) - start)
+    os.remove(started)
 
 
 def keep_records(args, folder):

@@ -73,6 +73,31 @@ def test_a_run_stopped_before_its_iterations_is_not_marked_done(tmp_path, monkey
     assert not (folder / 'experiment_done.json').exists()
 
 
+def test_an_attempt_killed_with_the_experiment_counts_up_to_its_last_save(tmp_path, monkeypatch):
+    args = experiment.parse_args(['--iters', '4', '--checkpoints_dir', str(tmp_path), '--rows', 'spade', '--seeds', '0'])
+    folder = tmp_path / 'exp_demo_spade_s0'
+
+    def killed(cmd, threads=None):  # saved latest 100 s into the attempt, then killed with this process
+        (folder / 'latest.pth').write_text('weights')
+        start = float((folder / runs.STARTED).read_text())
+        os.utime(folder / 'latest.pth', (start + 100, start + 100))
+        raise KeyboardInterrupt
+
+    def finishes(cmd, threads=None):
+        assert '--continue_train' in cmd
+        (folder / 'eval_log.csv').write_text('iteration,texture_js\n4,0.5\n')
+    monkeypatch.setattr(runs, 'run', killed)
+    with pytest.raises(KeyboardInterrupt):
+        experiment.train(args, 'spade', 0, 'seg.pth')
+    monkeypatch.setattr(runs, 'run', finishes)
+    monkeypatch.setattr(runs, 'score_final', lambda *a: {})
+    experiment.train(args, 'spade', 0, 'seg.pth')
+    attempts = [float(x) for x in (folder / 'experiment_time.txt').read_text().split()]
+    assert attempts[0] == pytest.approx(100, abs=0.1) and len(attempts) == 2 and attempts[1] < 5
+    assert json.loads((folder / 'experiment_done.json').read_text())['seconds'] == pytest.approx(sum(attempts))
+    assert not (folder / runs.STARTED).exists()
+
+
 def test_a_record_of_other_settings_is_refused_in_one_line(tmp_path):
     path = str(tmp_path / 'r.json')
     experiment.made_for(path, {'iters': 1000, 'ngf': 16}, 'checkpoints/x', 'remove it')
