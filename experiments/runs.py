@@ -181,8 +181,9 @@ def count_killed_attempt(folder, times):
     if not os.path.isfile(started):
         return
     with open(started) as f:
-        start = float(f.read())
-    if os.path.isfile(latest) and os.path.getmtime(latest) > start:
+        text = f.read()
+    start = float(text) if text.strip().replace('.', '', 1).isdigit() else None  # cut short mid-write: unknown
+    if start is not None and os.path.isfile(latest) and os.path.getmtime(latest) > start:
         add_attempt(times, os.path.getmtime(latest) - start)
     os.remove(started)
 

@@ -96,6 +96,9 @@ def test_an_attempt_killed_with_the_experiment_counts_up_to_its_last_save(tmp_pa
     assert attempts[0] == pytest.approx(100, abs=0.1) and len(attempts) == 2 and attempts[1] < 5
     assert json.loads((folder / 'experiment_done.json').read_text())['seconds'] == pytest.approx(sum(attempts))
     assert not (folder / runs.STARTED).exists()
+    (folder / runs.STARTED).write_text('')  # a marker cut short: its attempt is not counted, and nothing fails
+    runs.count_killed_attempt(str(folder), str(folder / 'experiment_time.txt'))
+    assert len((folder / 'experiment_time.txt').read_text().split()) == 2 and not (folder / runs.STARTED).exists()
 
 
 def test_a_record_of_other_settings_is_refused_in_one_line(tmp_path):
