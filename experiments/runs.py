@@ -198,23 +198,29 @@ def keep_records(args, folder):
 
 
 def restore_records(args):
-    """Bring back into --checkpoints_dir the planned runs that --records holds and it lacks: finished elsewhere."""
+    """Bring back into --checkpoints_dir the planned runs that --records holds and it lacks: finished elsewhere;
+    and the rescored scores of a run made or restored earlier, when the records' copy is newer (rescored elsewhere)."""
     if not args.records:
         return
     for row in args.rows:
         for seed in args.seeds:
             name = run_name(args, row, seed)
             kept, folder = os.path.join(args.records, name), os.path.join(args.checkpoints_dir, name)
-            if os.path.isfile(os.path.join(kept, RECORDS[-1])) and not os.path.isfile(os.path.join(folder, RECORDS[-1])):
+            if not os.path.isfile(os.path.join(kept, RECORDS[-1])):
+                continue
+            if not os.path.isfile(os.path.join(folder, RECORDS[-1])):
                 missing = [f for f in RECORDS if not os.path.isfile(os.path.join(kept, f))]
                 if missing:
                     raise UserError(f"{kept}: no {', '.join(missing)}, so it is no whole run; copy them back from "
                                     f"where it was made, or remove the folder to train that run again")
                 os.makedirs(folder, exist_ok=True)
-                for file in RECORDS + (RESCORED, VAL_RESCORED):
-                    if os.path.isfile(os.path.join(kept, file)):
-                        shutil.copy2(os.path.join(kept, file), os.path.join(folder, file))
+                for file in RECORDS:
+                    shutil.copy2(os.path.join(kept, file), os.path.join(folder, file))
                 print(f"{folder}: finished elsewhere, its records taken from {kept}")
+            for file in (RESCORED, VAL_RESCORED):
+                src, dst = os.path.join(kept, file), os.path.join(folder, file)
+                if os.path.isfile(src) and (not os.path.isfile(dst) or os.path.getmtime(src) > os.path.getmtime(dst)):
+                    shutil.copy2(src, dst)
 
 
 def final_dir(args):

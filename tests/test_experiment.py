@@ -128,6 +128,14 @@ def test_records_carry_finished_runs_to_another_machine(tmp_path, capsys):
     (restored / 'eval_log.csv').write_text('changed here')  # a run this machine has is never overwritten
     experiment.restore_records(args)
     assert (restored / 'eval_log.csv').read_text() == 'changed here'
+    # rescored on a third machine after this one had restored the run: the new scores reach it, an older copy not
+    (tmp_path / 'kept' / 'exp_demo_spade_s0' / runs.VAL_RESCORED).write_text('rescored elsewhere')
+    experiment.restore_records(args)
+    assert (restored / runs.VAL_RESCORED).read_text() == 'rescored elsewhere'
+    (restored / runs.VAL_RESCORED).write_text('rescored here, later')
+    os.utime(tmp_path / 'kept' / 'exp_demo_spade_s0' / runs.VAL_RESCORED, (1, 1))
+    experiment.restore_records(args)
+    assert (restored / runs.VAL_RESCORED).read_text() == 'rescored here, later'
     os.remove(tmp_path / 'kept' / 'exp_demo_spade_s0' / 'opt.json')  # a record cut short: one line, no traceback
     args.checkpoints_dir = str(tmp_path / 'c')
     with pytest.raises(experiment.UserError, match=r'exp_demo_spade_s0: no opt.json, so it is no whole run'):
