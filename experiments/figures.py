@@ -18,7 +18,7 @@ def curves(runs, path, keys=CURVES):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    keys = [k for k in keys if any(r['log'][0].get(k) is not None for by_seed in runs.values() for r in by_seed.values())]
+    keys = logged(runs, keys)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), squeeze=False)
     for ax, key in zip(axes[0], keys):
         for row, by_seed in runs.items():
@@ -35,6 +35,12 @@ def curves(runs, path, keys=CURVES):
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def logged(runs, keys):
+    """The keys some run logged at some evaluation (a rescored measure may lack the first ones)."""
+    logs = [r['log'] for by_seed in runs.values() for r in by_seed.values()]
+    return [k for k in keys if any(row.get(k) is not None for log in logs for row in log)]
 
 
 def curve(logs, key):

@@ -264,6 +264,16 @@ def test_the_parameter_matched_spade_is_within_15_percent_on_both_sides():
     assert parameters('spade')[0] < 0.75 * g  # the plain SPADE is the smaller one
 
 
+def test_a_measure_rescored_at_later_evaluations_only_gets_its_curve(tmp_path):
+    logs = [[{'iteration': 182, 'texture_js': 0.3, 'c2st': None, 'miou': None},
+             {'iteration': 364, 'texture_js': 0.2, 'c2st': 0.9 - 0.01 * seed, 'miou': None}] for seed in range(2)]
+    found = {'spade': {s: {'log': log} for s, log in enumerate(logs)}}
+    assert figures.logged(found, figures.CURVES) == ['c2st', 'texture_js']
+    assert figures.curve(logs, 'c2st') == ([364], [[0.9], [0.89]])
+    figures.curves(found, tmp_path / 'c.png')
+    assert (tmp_path / 'c.png').stat().st_size > 0
+
+
 def test_a_curve_reaches_a_level_when_it_stays_there_and_flattens():
     its = [100, 200, 300, 400, 500, 600]
     assert experiment.reaches(its, [0.5, 0.3, 0.45, 0.3, 0.2, 0.2], 0.35) == 400  # not at 200: it came back
