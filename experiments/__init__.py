@@ -6,6 +6,7 @@
                                                        # realism ULBPGAN does not train on, against fair SPADEs
     python scripts/experiment.py --dataset camvid_realism --records docs/camvid_realism_runs --rescore [--rescore_val]
                                                        # score finished runs again from their kept images
+                                                       # (--rescore_val alone: the val curves only)
     python scripts/experiment.py --iters 40 --seeds 0 --rows spade,ulbpgan \\
         --checkpoints_dir checkpoints/quick --out results/quick        # a quick look
 

@@ -48,7 +48,8 @@ def parse_args(argv=None):
                    help="score the finished runs again from their kept final-split images with today's metrics, "
                         "then report (no training)")
     p.add_argument('--rescore_val', action='store_true',
-                   help='with --rescore: also the val images each run kept at its evaluations (C2ST curves)')
+                   help='score the val images each run kept at its evaluations (C2ST curves), then report; '
+                        'alone it leaves the final split as scored, with --rescore both')
     p.add_argument('--rescore_every', type=int, default=1, help='rescore every N-th kept evaluation (the last always)')
     p.add_argument('--rescore_seeds', type=int, default=3, help='classifier seeds of the rescored val C2ST')
     args = p.parse_args(argv)
@@ -197,14 +198,14 @@ def main(argv=None):
     start = time.time()
     seg_weights = seg_path(args)
     restore_records(args)
-    if args.rescore:
+    if args.rescore or args.rescore_val:
         runs = collect(args, seg_weights, VAL_KEYS)
         for by_seed in runs.values():
             for r in by_seed.values():
-                if not rescore.rescore_final(args, r['folder'], seg_weights):
+                if args.rescore and not rescore.rescore_final(args, r['folder'], seg_weights):
                     print(f"{r['folder']}: no final-split images on this machine; not rescored")
-                if args.rescore_val:
-                    rescore.rescore_val(args, r['folder'])
+                if args.rescore_val and not rescore.rescore_val(args, r['folder']):
+                    print(f"{r['folder']}: no kept val images on this machine; its curves not rescored")
     elif not args.report_only:
         make_data(args)
         seg_weights = segmenter(args)

@@ -227,6 +227,10 @@ def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatc
     from PIL import Image
     grid = Image.open(tmp_path / 'out' / 'test_grid.png')  # label, SPADE, ULBPGAN, real under their titles
     assert grid.width == 4 * 128 and 2 * 96 < grid.height <= 2 * 96 + 60
+    capsys.readouterr()
+    experiment.main([*args, '--rescore_val'])  # the val curves only: these runs kept no val images
+    assert 'exp_camvid_spade_s0: no kept val images on this machine' in capsys.readouterr().out
+    assert not (tmp_path / 'ck' / 'exp_camvid_spade_s0' / 'experiment_rescored.json').exists()
     with pytest.raises(experiment.UserError, match='no CamVid here'):
         experiment.main([*args[:2], '--dataroot', str(tmp_path / 'nowhere'), *args[4:]])
 
