@@ -14,7 +14,10 @@ Protocol (fixed; protocol() is stored in metrics.json's protocol beside every sc
   synthesized, cut at the same random places of randomly drawn training scenes and flipped at random;
 - scoring: the PATCH×PATCH tiles of each held-out scene (no overlap), real and synthesized;
 - the accuracy after each of STEPS (the curve) for SEEDS classifier seeds; the score is the mean over seeds
-  at the last step, with the seeds' standard deviation beside it.
+  at the last step, with the seeds' standard deviation beside it;
+- the torch thread count: a seed gives the same score again with the same count, but another count sums in
+  another order and the 400 steps carry that on (CamVid val, one run's 5 evaluations: up to 0.021 apart with
+  1 and 2 threads, inside the classifier seeds' spread), so it is stored with the rest.
 A C2ST saturates when trained long enough (any difference becomes visible), so the steps and the
 classifier's size were chosen so that the references of the real photos spread out (docs/METHOD.md).
 """
@@ -37,7 +40,8 @@ NEEDS_LABELS = False
 
 def protocol():
     """The constants behind a score, read when it is made (tests shorten them)."""
-    return {'patch': PATCH, 'batch': BATCH, 'block': BLOCK, 'seeds': SEEDS, 'steps': list(STEPS), 'width': WIDTH}
+    return {'patch': PATCH, 'batch': BATCH, 'block': BLOCK, 'seeds': SEEDS, 'steps': list(STEPS), 'width': WIDTH,
+            'threads': torch.get_num_threads()}
 
 
 def classifier(channels, width=WIDTH):

@@ -60,5 +60,6 @@ def line(protocol):
         c = p['c2st']
         test = (f"C2ST: held-out accuracy of a CNN (width {c['width']}) telling {c['patch']}×{c['patch']} patches of "
                 f"the real photos from the synthesized ones (0.5: alike), {c['steps'][-1]} steps, mean of "
-                f"{c['seeds']} seeds, scenes held out in blocks of {c['block']}")
+                f"{c['seeds']} seeds, scenes held out in blocks of {c['block']}"
+                + (f", {c['threads']} torch threads" if 'threads' in c else ''))
     return f"protocol: {seg}; {fid}; LBP {p['lbp_variant']}; {test}"

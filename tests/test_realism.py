@@ -37,6 +37,14 @@ def test_c2st_real_against_itself_is_chance_and_renderings_are_told_apart(scenes
     assert abs(c2st.c2st(images, grey(images), grey=True, seeds=1, steps=(100,))['accuracy'] - 0.5) < 0.03
 
 
+def test_c2st_repeats_itself_at_the_thread_count_its_protocol_records(scenes):
+    images, labels = scenes
+    washed = rendered(images, labels)['washed_out']
+    first, again = (c2st.c2st(images, washed, seeds=1, steps=(30,))['accuracy'] for _ in range(2))
+    assert first == again
+    assert c2st.protocol()['threads'] == torch.get_num_threads()
+
+
 def test_c2st_folds_keep_neighbouring_scenes_together_and_refuse_too_few():
     fold = c2st.folds(40, block=8)
     assert list(fold[:17]) == [0] * 8 + [1] * 8 + [0] and fold.sum() == 16
