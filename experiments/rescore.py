@@ -22,6 +22,7 @@ from evaluation.during_training import val_options
 from evaluation.histograms import HistogramDivergence
 from experiments.plans import EXPERIMENTS
 from experiments.runs import RESCORED, VAL_COLUMNS, VAL_RESCORED, final_dir, final_scores, run
+from util.errors import UserError
 from util.images import tensor2im
 from util.jsonfile import read_json, write_json
 
@@ -55,10 +56,15 @@ def rescore_val(args, folder):
     kept = os.path.join(folder, 'eval_images')
     if not os.path.isdir(kept):
         return False
-    its = sorted(int(i) for i in os.listdir(kept))[::-1][::args.rescore_every][::-1]  # the last one always
+    its = sorted(int(i) for i in os.listdir(kept) if i.isdigit())[::-1][::args.rescore_every][::-1]  # the last always
     names, reals, labels = val_scenes(folder)
     rows = []
     for it in its:
+        missing = [n + '.png' for n in names if not os.path.isfile(os.path.join(kept, str(it), n + '.png'))]
+        if missing:
+            raise UserError(f"{os.path.join(kept, str(it))}: no {missing[0]} ({len(missing)} of {len(names)} val "
+                            f"images missing); remove that folder to leave its evaluation out, or run with "
+                            f"--rescore_every that skips it")
         fakes = [np.array(Image.open(os.path.join(kept, str(it), n + '.png')).convert('RGB')) for n in names]
         hist = HistogramDivergence()
         for f, r, lb in zip(fakes, reals, labels):

@@ -231,6 +231,9 @@ def test_camvid_experiment_scores_the_test_split_at_the_end(tmp_path, monkeypatc
     experiment.main([*args, '--rescore_val'])  # the val curves only: these runs kept no val images
     assert 'exp_camvid_spade_s0: no kept val images on this machine' in capsys.readouterr().out
     assert not (tmp_path / 'ck' / 'exp_camvid_spade_s0' / 'experiment_rescored.json').exists()
+    (tmp_path / 'ck' / 'exp_camvid_spade_s0' / 'eval_images' / '1').mkdir(parents=True)  # an evaluation cut short
+    with pytest.raises(experiment.UserError, match=r'eval_images/1: no .+\.png \(4 of 4 val images missing\); remove'):
+        experiment.main([*args, '--rescore_val'])
     with pytest.raises(experiment.UserError, match='no CamVid here'):
         experiment.main([*args[:2], '--dataroot', str(tmp_path / 'nowhere'), *args[4:]])
 
